@@ -1,0 +1,185 @@
+"""Run configuration: dataclasses, YAML files and ``key=value`` overrides, with clear errors.
+
+A config file is YAML whose keys mirror :class:`RunConfig`; any key can be overridden on the
+command line as ``train.lr=1e-5`` or ``method=npo``. Values are parsed as YAML scalars.
+"""
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from obliviate.data.spec import DataSpec
+from obliviate.errors import ConfigError
+
+
+@dataclass
+class TrainConfig:
+    """How the engine trains. ``max_steps`` (optimizer steps) wins over ``epochs`` when set."""
+
+    lr: float = 1e-5
+    max_steps: int | None = None
+    epochs: float = 1.0
+    batch_size: int = 4
+    grad_accum: int = 1
+    warmup_steps: int = 0
+    scheduler: Literal["constant", "linear", "cosine"] = "linear"
+    weight_decay: float = 0.01
+    max_grad_norm: float | None = 1.0
+    seed: int = 42
+    mixed_precision: Literal["auto", "no", "bf16", "fp16"] = "auto"
+    gradient_checkpointing: bool = False
+    max_length: int = 512
+
+    def __post_init__(self) -> None:
+        _positive(self, "lr", "batch_size", "grad_accum", "max_length", "epochs")
+        if self.max_steps is not None and self.max_steps < 1:
+            raise ConfigError(f"train.max_steps must be at least 1, got {self.max_steps}")
+        if self.warmup_steps < 0:
+            raise ConfigError(f"train.warmup_steps must be >= 0, got {self.warmup_steps}")
+
+
+@dataclass
+class DataConfig:
+    """The sets a run uses. Only ``forget`` is required; ``refusals`` is a text file with one
+    refusal sentence per line (the shipped set when omitted)."""
+
+    forget: DataSpec | None = None
+    retain: DataSpec | None = None
+    holdout: DataSpec | None = None
+    probes: DataSpec | None = None
+    refusals: str | None = None
+
+
+@dataclass
+class RunConfig:
+    """Everything ``obliviate run`` needs."""
+
+    model: str = "smollm2-135m-instruct"
+    method: str = "ga"
+    method_args: dict[str, Any] = field(default_factory=dict)
+    optimizer: str = "adamw"
+    optimizer_args: dict[str, Any] = field(default_factory=dict)
+    data: DataConfig = field(default_factory=DataConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    output_dir: str | None = None
+    overwrite: bool = False
+    eval: Literal["none", "after", "before_after"] = "none"
+    device: str | None = None
+    dtype: str | None = None
+    trust_remote_code: bool = False
+
+    def __post_init__(self) -> None:
+        if self.data.forget is None:
+            raise ConfigError("data.forget is required: the set the model must forget "
+                              "(e.g. data.forget=forget.jsonl)")
+
+
+def _positive(obj: object, *names: str) -> None:
+    for name in names:
+        if getattr(obj, name) <= 0:
+            raise ConfigError(f"train.{name} must be positive, got {getattr(obj, name)}")
+
+
+def load_config(path: str | Path | None, overrides: list[str] = ()) -> RunConfig:
+    """Read a YAML file (or start empty), apply ``key=value`` overrides, build and check."""
+    raw: dict[str, Any] = {}
+    if path is not None:
+        raw = read_yaml(path)
+    for item in overrides:
+        apply_override(raw, item)
+    return build(RunConfig, raw, "")
+
+
+def read_yaml(path: str | Path) -> dict[str, Any]:
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"config file {p} does not exist")
+    try:
+        raw = yaml.safe_load(p.read_text()) or {}
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{p} is not valid YAML: {err}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{p} must hold a mapping of keys to values, not {type(raw).__name__}")
+    return raw
+
+
+def apply_override(raw: dict[str, Any], item: str) -> None:
+    """Set ``a.b.c=value`` in a nested dict; the value is parsed as a YAML scalar or list."""
+    key, sep, value = item.partition("=")
+    if not sep or not key:
+        raise ConfigError(f"override {item!r} must look like key=value (e.g. train.lr=1e-5)")
+    *parents, leaf = key.strip().split(".")
+    node = raw
+    for part in parents:
+        child = node.get(part)
+        if not isinstance(child, dict):
+            child = {} if child is None else {"path": child}
+            node[part] = child
+        node = child
+    try:
+        node[leaf] = yaml.safe_load(value)
+    except yaml.YAMLError:
+        node[leaf] = value
+
+
+def build(cls: type, raw: Any, where: str) -> Any:
+    """Build dataclass ``cls`` from a dict, checking key names and value types."""
+    if isinstance(raw, cls):
+        return raw
+    if cls is DataSpec:
+        return DataSpec.from_value(raw)
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where or 'the config'} must be a mapping, got {raw!r}")
+    hints = typing.get_type_hints(cls)
+    names = [f.name for f in dataclasses.fields(cls)]
+    kwargs = {}
+    for key, value in raw.items():
+        if key not in names:
+            close = difflib.get_close_matches(str(key), names, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise ConfigError(f"unknown config key {where + str(key)!r}.{hint} "
+                              f"Valid keys here: {', '.join(names)}.")
+        kwargs[key] = _convert(hints[key], value, where + key)
+    return cls(**kwargs)
+
+
+def _convert(hint: Any, value: Any, where: str) -> Any:
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        inner = [a for a in args if a is not type(None)]
+        return _convert(inner[0], value, where)
+    if dataclasses.is_dataclass(hint):
+        return build(hint, value, where + ".")
+    if origin is Literal:
+        if value not in args:
+            raise ConfigError(f"{where} must be one of {', '.join(map(str, args))}; got {value!r}")
+        return value
+    if hint is float and not isinstance(value, bool):
+        try:
+            return float(value)  # YAML reads "1e-5" as a string
+        except (TypeError, ValueError):
+            raise ConfigError(f"{where} must be a number, got {value!r}") from None
+    if hint in (int, bool, str) and not isinstance(value, hint) or (hint is int and isinstance(value, bool)):
+        raise ConfigError(f"{where} must be {hint.__name__}, got {value!r}")
+    if origin is dict and not isinstance(value, dict):
+        raise ConfigError(f"{where} must be a mapping, got {value!r}")
+    return value
+
+
+def to_dict(config: Any) -> Any:
+    """A plain, YAML-ready view of a config (dataclasses become dicts)."""
+    if dataclasses.is_dataclass(config):
+        return {f.name: to_dict(getattr(config, f.name)) for f in dataclasses.fields(config)}
+    if isinstance(config, dict):
+        return {k: to_dict(v) for k, v in config.items()}
+    return config

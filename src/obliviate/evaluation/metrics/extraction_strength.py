@@ -1,0 +1,33 @@
+"""Extraction strength (Carlini et al. 2021, "Extracting Training Data from Large Language
+Models", extractability by prefix; in the form used by unlearning evaluations, e.g. Jin et al.
+2024 RWKU and open-unlearning):
+
+    ES(x) = 1 - min{k : greedy decoding from x_<k reproduces x_>=k exactly} / |x|
+
+over the |x| target tokens. Greedy decoding reproduces the suffix exactly iff every suffix token
+is the argmax under teacher forcing, so k is the smallest index such that all flags from k on
+are correct: ES = 1 when every token is predicted, 0 when the last one is not."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from obliviate.evaluation.base import MetricResult, mean_result, metric
+
+
+def extraction_strength(correct: np.ndarray) -> float:
+    """ES of one sample from its teacher-forced argmax-correct flags."""
+    flags = np.asarray(correct, dtype=bool)
+    n = flags.size
+    if n == 0:
+        return float("nan")
+    wrong = np.flatnonzero(~flags)
+    k = 0 if wrong.size == 0 else int(wrong[-1]) + 1
+    return 1.0 - k / n
+
+
+@metric("extraction_strength", needs={"scores"}, higher_is_better=None)
+def extraction_strength_metric(ctx: Any, dataset: str, options: dict[str, Any]) -> MetricResult:
+    """Mean extraction strength over the data set (lower on forget, higher on retain)."""
+    return mean_result([extraction_strength(c) for c in ctx.scores(dataset).correct])

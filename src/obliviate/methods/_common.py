@@ -1,0 +1,77 @@
+"""Small helpers the method files share: forward passes, input checks and hyper-parameter checks.
+
+Helpers, not a base class: every method stays a flat dataclass that reads top to bottom.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from obliviate.data.types import Batch
+from obliviate.errors import ConfigError
+from obliviate.methods.base import StepInputs
+from obliviate.methods.losses import masked_nll, shift_logprobs
+
+
+def logits_of(model: nn.Module, batch: Batch) -> torch.Tensor:
+    """``[B, T, V]`` logits of ``model`` on a padded batch."""
+    return model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+
+
+@torch.no_grad()
+def frozen_logits(reference: nn.Module, batch: Batch) -> torch.Tensor:
+    """Logits of the frozen reference model, without a graph."""
+    return logits_of(reference, batch)
+
+
+def sequence_stats(logits: torch.Tensor, labels: torch.Tensor
+                   ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """From one log-prob pass: summed target log-prob ``[B]``, target count ``[B]`` and the
+    batch's mean NLL (a scalar, same value as :func:`masked_nll`)."""
+    logp, mask = shift_logprobs(logits, labels)
+    n_tokens = mask.sum(dim=-1)
+    return logp.sum(dim=-1), n_tokens, -logp.sum() / n_tokens.sum().clamp(min=1)
+
+
+def require_batch(inputs: StepInputs, which: str, method: str) -> Batch:
+    """``inputs.<which>`` or a ConfigError saying which data the method needs."""
+    batch = getattr(inputs, which)
+    if batch is None:
+        raise ConfigError(f"method {method!r} needs a {which} batch every step; provide a "
+                          f"{which} set (see `obliviate list methods` for each method's needs).")
+    return batch
+
+
+def require_key(batch: Batch, key: str, method: str, which: str) -> torch.Tensor:
+    """``batch[key]`` or a ConfigError (e.g. reference log-probs the engine did not compute)."""
+    if key not in batch:
+        raise ConfigError(f"method {method!r} needs {key!r} on the {which} batch; the engine "
+                          f"computes it when the method declares needs.reference_logprobs.")
+    return batch[key]
+
+
+def require_reference(inputs: StepInputs, method: str) -> nn.Module:
+    if inputs.reference is None:
+        raise ConfigError(f"method {method!r} needs a frozen reference model (needs.reference_model).")
+    return inputs.reference
+
+
+def retain_nll(model: nn.Module, inputs: StepInputs, weight: float) -> torch.Tensor | None:
+    """NLL on the retain batch when there is one and ``weight > 0``, else ``None``."""
+    if inputs.retain is None or weight <= 0:
+        return None
+    return masked_nll(logits_of(model, inputs.retain), inputs.retain["labels"])
+
+
+def check_number(method: str, name: str, value: object, *, positive: bool = False,
+                 non_negative: bool = False) -> float:
+    """Check one numeric hyper-parameter; raise ConfigError naming the method and field."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ConfigError(f"{method}: {name} must be a finite number, got {value!r}.")
+    if positive and value <= 0:
+        raise ConfigError(f"{method}: {name} must be > 0, got {value!r}.")
+    if non_negative and value < 0:
+        raise ConfigError(f"{method}: {name} must be >= 0, got {value!r}.")
+    return float(value)

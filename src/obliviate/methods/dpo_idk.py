@@ -1,0 +1,71 @@
+"""DPO with refusals as the preferred answers.
+
+The "Preference Optimization" baseline of TOFU (Maini et al. 2024, arXiv:2401.06121), using DPO
+(Rafailov et al. 2023, arXiv:2305.18290) with chosen = refusal answer, rejected = forget answer:
+``L = mean -log sigmoid(beta ((log pi(idk) - log pi_ref(idk)) - (log pi(y) - log pi_ref(y))))
+      + retain_weight * NLL(retain)``.
+Defaults: beta = 0.1 (TOFU) and retain_weight = 0.0 (TOFU's DPO has no retain term; a positive
+weight uses the retain batch whenever the engine passes one). Reference log-probs are read from
+``"ref_logp"`` on both the forget and the idk batch.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import torch
+from torch import nn
+
+from obliviate.errors import ConfigError
+from obliviate.methods._common import (check_number, logits_of, require_batch, require_key,
+                                       retain_nll, sequence_stats)
+from obliviate.methods.base import LossOutput, Needs, StepInputs, register_method
+from obliviate.methods.losses import dpo_loss
+
+
+@register_method
+@dataclass
+class DPOIdk:
+    """DPO towards refusals, away from the forget answers (TOFU, Maini et al. 2024).
+
+    beta: DPO inverse temperature (TOFU: 0.1).
+    retain_weight: weight of an optional retain NLL (TOFU: 0.0, none).
+    """
+
+    beta: float = 0.1
+    retain_weight: float = 0.0
+
+    name: ClassVar[str] = "dpo_idk"
+    family: ClassVar[str] = "preference optimization"
+    summary: ClassVar[str] = "DPO preferring refusals over the forget answers."
+    paper: ClassVar[str] = "Maini et al. 2024, arXiv:2401.06121; Rafailov et al. 2023, arXiv:2305.18290"
+    needs: ClassVar[Needs] = Needs(reference_logprobs=True, refusals=True)
+
+    def __post_init__(self) -> None:
+        self.beta = check_number(self.name, "beta", self.beta, positive=True)
+        self.retain_weight = check_number(self.name, "retain_weight", self.retain_weight,
+                                          non_negative=True)
+
+    def setup(self, model: nn.Module, generator: torch.Generator) -> None:
+        """Nothing to prepare."""
+
+    def loss(self, model: nn.Module, inputs: StepInputs) -> LossOutput:
+        idk = require_batch(inputs, "idk", self.name)
+        ref_rejected = require_key(inputs.forget, "ref_logp", self.name, "forget")
+        ref_chosen = require_key(idk, "ref_logp", self.name, "idk")
+        chosen, _, idk_nll = sequence_stats(logits_of(model, idk), idk["labels"])
+        rejected, _, forget_nll = sequence_stats(logits_of(model, inputs.forget),
+                                                 inputs.forget["labels"])
+        if chosen.shape != rejected.shape:
+            raise ConfigError(f"dpo_idk: the idk batch ({chosen.shape[0]} rows) must be aligned "
+                              f"row for row with the forget batch ({rejected.shape[0]} rows).")
+        pref = dpo_loss(chosen, rejected, ref_chosen.to(chosen), ref_rejected.to(rejected),
+                        self.beta)
+        total = pref
+        parts = {"forget_loss": pref.item(), "idk_nll": idk_nll.item(),
+                 "forget_nll": forget_nll.item()}
+        retain = retain_nll(model, inputs, self.retain_weight)
+        if retain is not None:
+            total = total + self.retain_weight * retain
+            parts["retain_loss"] = retain.item()
+        return LossOutput(total, parts)

@@ -1,0 +1,108 @@
+"""``unlearn(config)``: load, train with the engine, write the output directory.
+
+The output directory holds the unlearned model (safetensors) and tokenizer, the resolved
+config (``run_config.yaml``), the step log (``steps.jsonl``) and ``run.json`` (wall time,
+tokens processed, trainable parameters, peak memory). It is written under a temporary name and
+renamed when complete.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from obliviate import __version__
+from obliviate.config import RunConfig, to_dict
+from obliviate.data import DataSpec, Example, load_examples, tokenize_examples
+from obliviate.data.refusals import load_refusals, refusal_examples
+from obliviate.methods import build_method
+from obliviate.models import LoadedModel, load_model, save_model
+from obliviate.outputs import atomic_dir, check_output_dir
+from obliviate.training import Engine, TrainingData, TrainResult
+
+
+@dataclass
+class RunSets:
+    """The example sets of a run (text, not yet tokenised)."""
+
+    forget: list[Example]
+    forget_format: str
+    retain: list[Example] | None = None
+    retain_format: str = "qa"
+    holdout: list[Example] | None = None
+    probes: list[Example] | None = None
+
+
+def load_sets(config: RunConfig) -> RunSets:
+    d = config.data
+    return RunSets(forget=load_examples(d.forget), forget_format=d.forget.format,
+                   retain=load_examples(d.retain) if d.retain else None,
+                   retain_format=d.retain.format if d.retain else "qa",
+                   holdout=load_examples(d.holdout) if d.holdout else None,
+                   probes=load_examples(d.probes) if d.probes else None)
+
+
+def training_data(config: RunConfig, sets: RunSets, tokenizer, needs_refusals: bool) -> TrainingData:
+    n = config.train.max_length
+    idk = None
+    if needs_refusals and sets.forget_format == "qa":
+        answers = refusal_examples(sets.forget, load_refusals(config.data.refusals),
+                                   config.train.seed)
+        idk = tokenize_examples(answers, tokenizer, n, "qa")
+    return TrainingData(
+        forget=tokenize_examples(sets.forget, tokenizer, n, sets.forget_format),
+        retain=tokenize_examples(sets.retain, tokenizer, n, sets.retain_format)
+        if sets.retain else None,
+        idk=idk)
+
+
+def default_output_dir(config: RunConfig) -> Path:
+    return Path("runs") / f"{config.method}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def unlearn(config: RunConfig, loaded: LoadedModel | None = None, progress: bool = True,
+            sets: RunSets | None = None) -> Path:
+    """Run the configured method and return the finished output directory."""
+    out = Path(config.output_dir) if config.output_dir else default_output_dir(config)
+    method = build_method(config.method, config.method_args)
+    loaded = loaded or load_model(config.model, device=config.device, dtype=config.dtype,
+                                  trust_remote_code=config.trust_remote_code)
+    protected = [Path(config.model)] if Path(config.model).exists() else []
+    check_output_dir(out, config.overwrite, protected)
+    sets = sets or load_sets(config)
+    data = training_data(config, sets, loaded.tokenizer, method.needs.refusals)
+    engine = Engine(method, config.train, config.optimizer, config.optimizer_args,
+                    progress=progress)
+    main = engine.accelerator.is_main_process
+    with atomic_dir(out) if main else contextlib.nullcontext() as tmp:
+        engine.log_path = str(tmp / "steps.jsonl") if main else None
+        result = engine.fit(loaded.model, data, loaded.tokenizer.pad_token_id)
+        engine.accelerator.wait_for_everyone()
+        if main:
+            model = engine.accelerator.unwrap_model(loaded.model)
+            save_model(model, loaded.tokenizer, tmp)
+            write_run_files(tmp, config, loaded, result)
+    return out
+
+
+def write_run_files(out: Path, config: RunConfig, loaded: LoadedModel, result: TrainResult) -> None:
+    (out / "run_config.yaml").write_text(yaml.safe_dump(to_dict(config), sort_keys=False))
+    info = {
+        "obliviate_version": __version__,
+        "method": config.method,
+        "model": {"id": loaded.name, "source": loaded.source, "weights_hash": loaded.weights_hash},
+        "steps": result.steps,
+        "wall_time_s": round(result.wall_time_s, 3),
+        "tokens_processed": result.tokens_processed,
+        "trainable_parameters": result.trainable_parameters,
+        "total_parameters": result.total_parameters,
+        "peak_memory_mb": round(result.peak_memory_mb, 1),
+    }
+    (out / "run.json").write_text(json.dumps(info, indent=2) + "\n")
+
+
+__all__ = ["DataSpec", "RunSets", "load_sets", "training_data", "unlearn"]

@@ -1,0 +1,44 @@
+"""The step log: averaged loss parts per optimizer step, kept in memory and as JSON lines."""
+from __future__ import annotations
+
+import json
+import time
+from collections import defaultdict
+
+from obliviate.methods.base import LossOutput
+
+
+class StepLog:
+    def __init__(self, path: str | None) -> None:
+        self.records: list[dict] = []
+        self.tokens = 0
+        self._sums: dict[str, float] = defaultdict(float)
+        self._count = 0
+        self._start = time.perf_counter()
+        self._file = open(path, "w") if path else None
+
+    def add_micro(self, out: LossOutput, micro: dict) -> None:
+        """Accumulate one micro-batch's loss parts and token count."""
+        self._sums["loss"] += float(out.loss.detach())
+        for key, value in out.parts.items():
+            self._sums[key] += float(value)
+        self._count += 1
+        self.tokens += sum(int(b["attention_mask"].sum()) for b in micro.values())
+
+    def end_step(self, step: int, lr: float) -> dict[str, str]:
+        """Close an optimizer step; return short strings for the progress bar."""
+        record = {"step": step, "lr": lr}
+        record.update({k: v / self._count for k, v in self._sums.items()})
+        record.update(tokens=self.tokens, elapsed_s=round(time.perf_counter() - self._start, 3))
+        self.records.append(record)
+        if self._file:
+            self._file.write(json.dumps(record) + "\n")
+            self._file.flush()
+        self._sums.clear()
+        self._count = 0
+        shown = ("loss", "forget_nll", "retain_loss")
+        return {k: f"{record[k]:.3f}" for k in shown if k in record}
+
+    def close(self) -> None:
+        if self._file:
+            self._file.close()

@@ -1,0 +1,38 @@
+"""Optimizers by name. Every method can run with any of them (``optimizer=...``)."""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import torch
+
+from obliviate.errors import ConfigError
+from obliviate.registry import Registry
+
+OptimizerFactory = Callable[[Iterable[torch.nn.Parameter], float, float, dict[str, Any]],
+                            torch.optim.Optimizer]
+OPTIMIZERS: Registry[OptimizerFactory] = Registry("optimizer")
+
+
+@OPTIMIZERS.register("adamw")
+def adamw(params, lr: float, weight_decay: float, args: dict[str, Any]) -> torch.optim.Optimizer:
+    """AdamW (Loshchilov and Hutter 2019), the default of every method's paper."""
+    return _checked(torch.optim.AdamW, params, lr=lr, weight_decay=weight_decay, **args)
+
+
+@OPTIMIZERS.register("sgd")
+def sgd(params, lr: float, weight_decay: float, args: dict[str, Any]) -> torch.optim.Optimizer:
+    """Plain SGD (with optional momentum), for influence-style and ablation runs."""
+    return _checked(torch.optim.SGD, params, lr=lr, weight_decay=weight_decay, **args)
+
+
+def _checked(cls: type, params, **kwargs: Any) -> torch.optim.Optimizer:
+    try:
+        return cls(params, **kwargs)
+    except TypeError as err:
+        raise ConfigError(f"bad optimizer_args for {cls.__name__}: {err}") from None
+
+
+def build_optimizer(name: str, params, lr: float, weight_decay: float,
+                    args: dict[str, Any]) -> torch.optim.Optimizer:
+    return OPTIMIZERS.get(name)(params, lr, weight_decay, dict(args))

@@ -1,0 +1,39 @@
+"""What a method compares against: reference log-probs computed once, or a frozen copy."""
+from __future__ import annotations
+
+import copy
+
+import torch
+from torch import nn
+
+from obliviate.data.collate import collate
+from obliviate.methods.losses import sequence_logprob
+
+
+@torch.no_grad()
+def attach_reference_logprobs(model: nn.Module, items: list[dict], pad_id: int,
+                              batch_size: int = 8) -> None:
+    """Add ``ref_logp`` (summed log-prob of the target tokens under ``model``) to each item.
+
+    Runs before training, so NPO and DPO need no second model in memory.
+    """
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    for start in range(0, len(items), batch_size):
+        chunk = items[start:start + batch_size]
+        batch = {k: v.to(device) for k, v in collate(chunk, pad_id).items()}
+        logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+        logp, _ = sequence_logprob(logits.float(), batch["labels"])
+        for item, value in zip(chunk, logp.tolist()):
+            item["ref_logp"] = value
+    model.train(was_training)
+
+
+def frozen_copy(model: nn.Module) -> nn.Module:
+    """A frozen, eval-mode copy of the original model (KL and RMU compare against it)."""
+    ref = copy.deepcopy(model)
+    ref.eval()
+    for p in ref.parameters():
+        p.requires_grad_(False)
+    return ref
