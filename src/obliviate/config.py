@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -58,6 +59,69 @@ class DataConfig:
 
 
 @dataclass
+class LocalizeConfig:
+    """Which weights may change, for any method (``localize.modules=...``, ``localize.saliency=...``).
+
+    modules: a regular expression searched (``re.search``) in each parameter name, e.g.
+        ``".*layers\\.[23]\\..*mlp.*"``; parameters that do not match stay frozen. With LoRA the
+        names are the adapter's (``...layers.2.self_attn.q_proj.lora_A.default.weight``).
+    saliency: SalUn's gradient saliency (Fan et al. 2024, arXiv:2310.12508): before training, the
+        gradient of the forget NLL over the whole forget set is computed once, and only this
+        fraction (0 < saliency <= 1) of the selected weights, those with the largest ``|grad|``
+        under one global threshold, may change; every other entry is restored bit for bit after
+        each optimizer step (so weight decay cannot move it either).
+    """
+
+    modules: str | None = None
+    saliency: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.modules is not None:
+            if not self.modules:
+                raise ConfigError("localize.modules must be a non-empty regular expression")
+            try:
+                re.compile(self.modules)
+            except re.error as err:
+                raise ConfigError(f"localize.modules {self.modules!r} is not a valid regular "
+                                  f"expression: {err}") from None
+        if self.saliency is not None and not 0 < self.saliency <= 1:
+            raise ConfigError(f"localize.saliency must be a fraction in (0, 1], got {self.saliency}")
+
+
+@dataclass
+class LoraSettings:
+    """Train a LoRA adapter (Hu et al. 2021, arXiv:2106.09685) through peft instead of all weights.
+
+    enabled: turn LoRA on (``lora.enabled=true``); every other key only takes effect with it.
+    r, alpha, dropout: rank, scaling numerator (scale = alpha / r) and dropout of the adapter.
+    target_modules: module names to adapt, or ``"all-linear"``.
+    merge: save a full model with the adapter merged in; otherwise only the adapter is saved
+        (``adapter_config.json`` + ``adapter_model.safetensors``; ``load_model(out)`` loads
+        base + adapter). A reference model (KL, RMU, WHP) is the same model with the adapter
+        disabled, not a copy.
+    """
+
+    enabled: bool = False
+    r: int = 8
+    alpha: float = 16.0
+    dropout: float = 0.05
+    target_modules: list[str] | str = field(default_factory=lambda: ["q_proj", "v_proj"])
+    merge: bool = False
+
+    def __post_init__(self) -> None:
+        if self.r < 1:
+            raise ConfigError(f"lora.r must be at least 1, got {self.r}")
+        if self.alpha <= 0:
+            raise ConfigError(f"lora.alpha must be positive, got {self.alpha}")
+        if not 0 <= self.dropout < 1:
+            raise ConfigError(f"lora.dropout must be in [0, 1), got {self.dropout}")
+        names = [self.target_modules] if isinstance(self.target_modules, str) else self.target_modules
+        if not isinstance(names, list) or not names or not all(isinstance(n, str) and n for n in names):
+            raise ConfigError("lora.target_modules must be a module name, a non-empty list of "
+                              f"module names or 'all-linear', got {self.target_modules!r}")
+
+
+@dataclass
 class RunConfig:
     """Everything ``obliviate run`` needs."""
 
@@ -74,11 +138,16 @@ class RunConfig:
     device: str | None = None
     dtype: str | None = None
     trust_remote_code: bool = False
+    localize: LocalizeConfig = field(default_factory=LocalizeConfig)
+    lora: LoraSettings = field(default_factory=LoraSettings)
 
     def __post_init__(self) -> None:
         if self.data.forget is None:
             raise ConfigError("data.forget is required: the set the model must forget "
                               "(e.g. data.forget=forget.jsonl)")
+        if not self.lora.enabled and self.lora != LoraSettings():
+            raise ConfigError("lora settings are given but LoRA is off; add lora.enabled=true "
+                              "to train an adapter")
 
 
 def _positive(obj: object, *names: str) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import random
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,10 +20,12 @@ from obliviate import __version__
 from obliviate.config import RunConfig, to_dict
 from obliviate.data import DataSpec, Example, load_examples, tokenize_examples
 from obliviate.data.refusals import load_refusals, refusal_examples
-from obliviate.methods import build_method
+from obliviate.errors import ConfigError
+from obliviate.methods import UnlearningMethod, build_method
 from obliviate.models import LoadedModel, load_model, save_model
 from obliviate.outputs import atomic_dir, check_output_dir
 from obliviate.training import Engine, TrainingData, TrainResult
+from obliviate.training.lora import export_model, wrap_lora
 
 
 @dataclass
@@ -46,18 +49,54 @@ def load_sets(config: RunConfig) -> RunSets:
                    probes=load_examples(d.probes) if d.probes else None)
 
 
-def training_data(config: RunConfig, sets: RunSets, tokenizer, needs_refusals: bool) -> TrainingData:
+def training_data(config: RunConfig, sets: RunSets, tokenizer, needs_refusals: bool,
+                  method: UnlearningMethod | None = None) -> TrainingData:
     n = config.train.max_length
+    aligned = aligned_examples(config, sets, needs_refusals, method)
     idk = None
-    if needs_refusals and sets.forget_format == "qa":
-        answers = refusal_examples(sets.forget, load_refusals(config.data.refusals),
-                                   config.train.seed)
-        idk = tokenize_examples(answers, tokenizer, n, "qa")
+    if aligned is not None:
+        idk = tokenize_examples(aligned[0], tokenizer, n, aligned[1])
     return TrainingData(
         forget=tokenize_examples(sets.forget, tokenizer, n, sets.forget_format),
         retain=tokenize_examples(sets.retain, tokenizer, n, sets.retain_format)
         if sets.retain else None,
         idk=idk)
+
+
+def aligned_examples(config: RunConfig, sets: RunSets, needs_refusals: bool,
+                     method: UnlearningMethod | None = None) -> tuple[list[Example], str] | None:
+    """The rows, aligned one for one with the forget set, that reach the method as
+    ``StepInputs.idk``, and their format; None when the method needs none.
+
+    - refusals (``needs.refusals``, QA data): each forget question with a refusal sentence;
+    - random answers (``needs.random_answers``, LLMU): each forget question with the target of a
+      retain example drawn at random, seeded by ``train.seed``;
+    - a method that defines ``aligned_forget_examples(forget) -> list[Example] | None`` (WHP's
+      anchored-term translation) supplies its own rows, in the forget set's format.
+    """
+    if needs_refusals and sets.forget_format == "qa":
+        answers = refusal_examples(sets.forget, load_refusals(config.data.refusals),
+                                   config.train.seed)
+        return answers, "qa"
+    if method is not None and getattr(method.needs, "random_answers", False):
+        return random_answer_examples(sets, config.train.seed, method.name), "qa"
+    own = getattr(method, "aligned_forget_examples", None)
+    rows = own(sets.forget) if own is not None else None
+    return (rows, sets.forget_format) if rows is not None else None
+
+
+def random_answer_examples(sets: RunSets, seed: int, method: str = "llmu") -> list[Example]:
+    """Each forget question paired with the target of a retain example drawn at random (seeded),
+    row for row: the mismatched answers of LLMU (Yao et al. 2023, arXiv:2310.10683)."""
+    if sets.forget_format != "qa":
+        raise ConfigError(f"method {method!r} pairs forget questions with random answers and "
+                          "needs QA forget data (data.forget.format=qa).")
+    if not sets.retain:
+        raise ConfigError(f"method {method!r} draws its random answers from the retain set: "
+                          "set data.retain.")
+    rng = random.Random(seed)
+    return [Example(prompt=e.prompt, target=rng.choice(sets.retain).target,
+                    meta={"random_answer": True}) for e in sets.forget]
 
 
 def default_output_dir(config: RunConfig) -> Path:
@@ -74,17 +113,18 @@ def unlearn(config: RunConfig, loaded: LoadedModel | None = None, progress: bool
     protected = [Path(config.model)] if Path(config.model).exists() else []
     check_output_dir(out, config.overwrite, protected)
     sets = sets or load_sets(config)
-    data = training_data(config, sets, loaded.tokenizer, method.needs.refusals)
+    data = training_data(config, sets, loaded.tokenizer, method.needs.refusals, method)
+    model = wrap_lora(loaded.model, config.lora, config.model)  # the model itself without LoRA
     engine = Engine(method, config.train, config.optimizer, config.optimizer_args,
-                    progress=progress)
+                    progress=progress, localize=config.localize)
     main = engine.accelerator.is_main_process
     with atomic_dir(out) if main else contextlib.nullcontext() as tmp:
         engine.log_path = str(tmp / "steps.jsonl") if main else None
-        result = engine.fit(loaded.model, data, loaded.tokenizer.pad_token_id)
+        result = engine.fit(model, data, loaded.tokenizer.pad_token_id)
         engine.accelerator.wait_for_everyone()
         if main:
-            model = engine.accelerator.unwrap_model(loaded.model)
-            save_model(model, loaded.tokenizer, tmp)
+            trained = export_model(engine.accelerator.unwrap_model(model), config.lora)
+            save_model(trained, loaded.tokenizer, tmp)
             write_run_files(tmp, config, loaded, result)
     return out
 
@@ -96,6 +136,10 @@ def write_run_files(out: Path, config: RunConfig, loaded: LoadedModel, result: T
         "method": config.method,
         "model": {"id": loaded.name, "source": loaded.source, "weights_hash": loaded.weights_hash},
         "steps": result.steps,
+        "reinforce_steps": result.reinforce_steps,
+        "method_info": result.method_info,
+        "saliency_kept_weights": result.masked_kept,
+        "lora": config.lora.enabled,
         "wall_time_s": round(result.wall_time_s, 3),
         "tokens_processed": result.tokens_processed,
         "trainable_parameters": result.trainable_parameters,

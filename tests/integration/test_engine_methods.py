@@ -17,8 +17,10 @@ from obliviate.training import Engine, TrainingData
 from tests.conftest import FORGET_QA, RETAIN_QA
 
 # Methods whose objective pushes the forget answers' likelihood down.
-RAISE_FORGET_NLL = {"ga", "graddiff", "ga_kl", "npo", "simnpo", "dpo_idk"}
-TEST_ARGS = {"rmu": {"layer": 2, "steering_coeff": 2.0, "alpha": 10.0}}
+RAISE_FORGET_NLL = {"ga", "graddiff", "ga_kl", "npo", "simnpo", "dpo_idk", "llmu", "undial", "wga",
+                    "ce_u"}
+TEST_ARGS = {"rmu": {"layer": 2, "steering_coeff": 2.0, "alpha": 10.0},
+             "rmu_lat": {"layer": 2, "steering_coeff": 2.0, "alpha": 10.0, "adv_steps": 2}}
 
 
 def _examples(rows):

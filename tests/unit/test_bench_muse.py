@@ -22,7 +22,8 @@ def _read(rel: str) -> list:
 def test_reads_fixture() -> None:
     data = load_muse(FIXTURE)
     assert len(data.forget) == len(data.retain1) == len(data.retain2) == len(data.holdout) == 3
-    assert data.forget[0].prompt == "" and data.forget[0].target.startswith("The council of Brenmoor")
+    assert data.forget[0].prompt == ""
+    assert data.forget[0].target.startswith("The council of Brenmoor")
     assert data.knowmem_forget[1].prompt == "Who is the harbour master of Brenmoor?"
     assert data.knowmem_forget[1].target == "Idris Pellow"
     assert data.knowmem_forget[0].meta["icl"] == _read("knowmem/forget_qa_icl.json")

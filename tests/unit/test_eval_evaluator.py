@@ -107,5 +107,5 @@ def test_generation_and_verbmem(setup) -> None:
     model, tok, data = setup
     texts = generate(model, tok, ["the cat sat", "who"], max_new_tokens=4)
     assert len(texts) == 2 and all(isinstance(t, str) for t in texts)
-    out = evaluate(model, tok, {"forget": text_set(4)}, [("verbmem", "forget", {"prefix_tokens": 3})])
+    out = evaluate(model, tok, {"forget": text_set(4)}, [("verbmem", "forget", {"prefix_tokens": 3, "max_new_tokens": 8})])
     assert 0.0 <= out["forget/verbmem"].value <= 1.0

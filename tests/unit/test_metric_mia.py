@@ -48,3 +48,14 @@ def test_privleak() -> None:
     """(0.6 - 0.5) / 0.5 = 0.2; equal AUCs -> 0."""
     assert privleak_value(0.6, 0.5) == pytest.approx(0.2)
     assert privleak_value(0.5, 0.5) == 0.0
+
+
+def test_bootstrap_auc_interval() -> None:
+    """The matrix form of the bootstrap gives an interval around the AUC, degenerate when the
+    groups are perfectly separated (every resample has AUC 1)."""
+    from obliviate.evaluation.metrics.mia import bootstrap_auc
+    rng = np.random.default_rng(0)
+    m, h = rng.normal(1, 1, 40), rng.normal(0, 1, 30)
+    low, high = bootstrap_auc(m, h)
+    assert low < auc_roc(m, h) < high
+    assert bootstrap_auc(np.array([5.0, 6.0]), np.array([1.0, 2.0])) == (1.0, 1.0)

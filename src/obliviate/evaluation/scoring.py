@@ -109,8 +109,10 @@ def _score_batch(
     correct = logp_all.argmax(-1) == wanted
     p = logp_all.exp()
     mu = torch.where(p > 0, p * logp_all, 0.0).sum(-1)
-    second = torch.where(p > 0, p * logp_all.square(), 0.0).sum(-1)
-    sigma = (second - mu.square()).clamp(min=0).sqrt()
+    # sum p (logp)^2 - mu^2, computed in the centred form sum p (logp - mu)^2 (same value, no
+    # float32 cancellation when the distribution is nearly flat)
+    centred = torch.where(p > 0, p * (logp_all - mu[:, None]).square(), 0.0)
+    sigma = centred.sum(-1).clamp(min=0).sqrt()
     counts = keep.sum(-1).tolist()
     parts = [t.cpu().split(counts) for t in (tok, correct, mu, sigma)]
     return [

@@ -11,7 +11,7 @@ from torch import nn
 
 from obliviate.data.types import Batch
 from obliviate.errors import ConfigError
-from obliviate.methods.base import StepInputs
+from obliviate.methods.base import LossOutput, StepInputs
 from obliviate.methods.losses import masked_nll, shift_logprobs
 
 
@@ -75,3 +75,30 @@ def check_number(method: str, name: str, value: object, *, positive: bool = Fals
     if non_negative and value < 0:
         raise ConfigError(f"{method}: {name} must be >= 0, got {value!r}.")
     return float(value)
+
+
+def decoder_layers(model: nn.Module) -> nn.ModuleList:
+    """The list of decoder blocks of a Hugging Face causal LM (Llama/Mistral/Qwen ``model.layers``,
+    GPT-2 ``transformer.h``, GPT-NeoX ``gpt_neox.layers``), also under a PEFT wrapper."""
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    for path in ("model.layers", "transformer.h", "gpt_neox.layers", "model.decoder.layers"):
+        node = base
+        for attr in path.split("."):
+            node = getattr(node, attr, None)
+            if node is None:
+                break
+        if isinstance(node, nn.ModuleList):
+            return node
+    raise ConfigError(f"cannot find the decoder layers of {type(base).__name__}; supported: "
+                      "model.layers, transformer.h, gpt_neox.layers, model.decoder.layers.")
+
+
+def with_retain(total: torch.Tensor, parts: dict[str, float], model: nn.Module,
+                inputs: StepInputs, weight: float) -> LossOutput:
+    """``total + weight * NLL(retain)`` when there is a retain batch and ``weight > 0`` (logged
+    as ``retain_loss``), else ``total``; returned as the step's :class:`LossOutput`."""
+    retain = retain_nll(model, inputs, weight)
+    if retain is not None:
+        total = total + weight * retain
+        parts["retain_loss"] = retain.item()
+    return LossOutput(total, parts)

@@ -7,6 +7,7 @@ loops, steps an optimizer or moves devices: :class:`obliviate.training.Engine` d
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import ClassVar, NamedTuple, Protocol
 
@@ -28,12 +29,19 @@ class Needs:
     reference_model: a frozen copy of the original model (``StepInputs.reference``).
     refusals: ``StepInputs.idk``, the forget questions answered with refusal sentences, row for
         row aligned with the forget batch (QA data only).
+    reinforced_model: ``StepInputs.reinforced``, a frozen copy of the model fine-tuned further on
+        the forget data before unlearning starts (Who's Harry Potter's reinforced model).
+    random_answers: ``StepInputs.idk`` carries the forget questions paired with answers drawn at
+        random (seeded) from the retain set, row for row aligned with the forget batch (LLMU's
+        mismatch term; QA forget data and a retain set).
     """
 
     retain: bool = False
     reference_logprobs: bool = False
     reference_model: bool = False
     refusals: bool = False
+    reinforced_model: bool = False
+    random_answers: bool = False
 
 
 class LossOutput(NamedTuple):
@@ -51,6 +59,7 @@ class StepInputs:
     retain: Batch | None = None
     idk: Batch | None = None
     reference: nn.Module | None = None
+    reinforced: nn.Module | None = None
     step: int = 0
     extras: dict[str, object] = field(default_factory=dict)
 
@@ -68,6 +77,57 @@ class UnlearningMethod(Protocol):
     def setup(self, model: nn.Module, generator: torch.Generator) -> None: ...
 
     def loss(self, model: nn.Module, inputs: StepInputs) -> LossOutput: ...
+
+
+@dataclass
+class OneShotContext:
+    """What a one-shot method's ``apply`` sees (see :class:`OneShotMethod`).
+
+    params: the trainable parameters by ``named_parameters()`` name, after the method's, the
+        user's (``localize.modules``) and LoRA's selection; ``apply`` changes only these.
+    forget_batches / retain_batches: a fresh pass over the set, batches padded and on the
+        model's device (``retain_batches`` is None without a retain set).
+    retain_nll: mean token NLL of a model on the retain set, without a graph (None without one).
+    reinforced / reference: as in :class:`StepInputs`, when the method's needs ask for them.
+    n_forget / n_retain: number of examples in each set.
+    """
+
+    params: dict[str, nn.Parameter]
+    forget_batches: Callable[[], Iterator[Batch]]
+    retain_batches: Callable[[], Iterator[Batch]] | None = None
+    retain_nll: Callable[[nn.Module], float] | None = None
+    reinforced: nn.Module | None = None
+    reference: nn.Module | None = None
+    n_forget: int = 0
+    n_retain: int = 0
+
+
+class OneShotMethod(Protocol):
+    """A second, optional protocol for methods that edit the weights in one go instead of taking
+    loss steps (task arithmetic, influence-function updates).
+
+    Such a method has the same class attributes and ``setup`` as :class:`UnlearningMethod`, and an
+    ``apply(model, ctx)`` in place of ``loss``. When a method has ``apply``, the engine prepares
+    what ``needs`` asks for (the reinforced model included), calls ``apply`` once INSTEAD of the
+    loop, and records the returned dict of floats (e.g. the chosen scale) in
+    ``TrainResult.method_info``; ``TrainResult.steps`` is 0. ``apply`` never steps an optimizer;
+    parameter masks (``localize.saliency``) are re-applied by the engine afterwards.
+    """
+
+    name: ClassVar[str]
+    family: ClassVar[str]
+    summary: ClassVar[str]
+    paper: ClassVar[str]
+    needs: ClassVar[Needs]
+
+    def setup(self, model: nn.Module, generator: torch.Generator) -> None: ...
+
+    def apply(self, model: nn.Module, ctx: OneShotContext) -> dict[str, float]: ...
+
+
+def is_one_shot(method: object) -> bool:
+    """True for a :class:`OneShotMethod` (it defines ``apply``)."""
+    return callable(getattr(method, "apply", None))
 
 
 METHODS: Registry[type] = Registry("method")

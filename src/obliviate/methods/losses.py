@@ -109,3 +109,65 @@ def rmu_retain_loss(h: torch.Tensor, h_ref: torch.Tensor, mask: torch.Tensor) ->
     """RMU retain term (Li et al. 2024, arXiv:2403.03218), eq. (2): mean over unmasked positions
     of ``(1/D) * ||h_t - h_ref_t||^2``, ``h_ref`` from the frozen original model."""
     return _masked_mse(h, h_ref.detach(), mask)
+
+
+# --- token-distribution objectives (WHP, UNDIAL, CE-U, WGA) ------------------------------------
+
+def target_rows(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The rows of ``logits`` that predict a target token, and those tokens: ``([N, V], [N])``.
+
+    Row ``n`` is ``logits[b, t]`` for every ``(b, t)`` with ``labels[b, t + 1] != -100``, in
+    row-major order, so rows taken from two models on the same batch line up.
+    """
+    mask = labels[:, 1:] != IGNORE_INDEX
+    return logits[:, :-1][mask], labels[:, 1:][mask]
+
+
+def soft_cross_entropy(logits: torch.Tensor, target_probs: torch.Tensor) -> torch.Tensor:
+    """Mean over rows of ``-sum_v q(v) log softmax(logits)(v)`` for rows ``[N, V]``; the targets
+    ``q`` are treated as constants. Zero rows give 0."""
+    if logits.shape[0] == 0:
+        return logits.sum() * 0.0
+    log_p = F.log_softmax(logits.float(), dim=-1)
+    q = target_probs.detach().float()
+    # q log p with q = 0 and log p = -inf would be nan; such entries contribute nothing.
+    return -(q * log_p).nan_to_num(nan=0.0, neginf=0.0).sum(dim=-1).mean()
+
+
+def whp_generic_logits(base: torch.Tensor, reinforced: torch.Tensor, alpha: float) -> torch.Tensor:
+    """Who's Harry Potter (Eldan and Russinovich 2023, arXiv:2310.02238), section 3:
+
+    ``v_generic = v_baseline - alpha * ReLU(v_reinforced - v_baseline)``: every token the
+    reinforced model likes more than the baseline is pushed down, in proportion to the gain.
+    """
+    base, reinforced = base.float(), reinforced.float()
+    return base - alpha * torch.relu(reinforced - base)
+
+
+def undial_targets(ref_logits: torch.Tensor, targets: torch.Tensor, gamma: float) -> torch.Tensor:
+    """UNDIAL (Dong et al. 2024, arXiv:2402.10052), self-distillation with adjusted logits: the
+    teacher distribution ``softmax(z_ref - gamma * onehot(y))`` for rows ``[N, V]`` and target
+    tokens ``[N]``."""
+    adjusted = ref_logits.detach().float().clone()
+    rows = torch.arange(adjusted.shape[0], device=adjusted.device)
+    adjusted[rows, targets] -= gamma
+    return F.softmax(adjusted, dim=-1)
+
+
+def ceu_targets(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """CE-U (Yang et al. 2025, arXiv:2503.01224): the model's own distribution with the true
+    token removed, ``q = softmax(z with z_y := -inf)``, detached; rows ``[N, V]``."""
+    masked = logits.detach().float().clone()
+    rows = torch.arange(masked.shape[0], device=masked.device)
+    masked[rows, targets] = float("-inf")
+    return F.softmax(masked, dim=-1)
+
+
+def wga_loss(logits: torch.Tensor, labels: torch.Tensor, beta: float) -> torch.Tensor:
+    """Weighted gradient ascent (Wang et al. 2025, "Rethinking LLM Unlearning Objectives",
+    arXiv:2502.19301): ``L = mean_t  sg[p_t^beta] * log p_t`` over target tokens, with
+    ``p_t = pi(y_t | y_<t, x)`` and ``sg`` stop-gradient. Minimising it is gradient ascent on the
+    NLL in which tokens the model already finds unlikely get vanishing weight."""
+    logp, mask = shift_logprobs(logits, labels)
+    weight = (beta * logp.detach()).exp() * mask
+    return (weight * logp).sum() / mask.sum().clamp(min=1)

@@ -18,15 +18,20 @@ from torch import nn
 from tqdm.auto import tqdm
 from transformers import get_scheduler
 
-from obliviate.config import TrainConfig
+from obliviate.config import LocalizeConfig, TrainConfig
 from obliviate.data.types import TokenizedExample
 from obliviate.errors import ConfigError, TrainingError
-from obliviate.methods.base import StepInputs, UnlearningMethod
+from obliviate.methods.base import StepInputs, UnlearningMethod, is_one_shot
 from obliviate.training import batches
+from obliviate.training.hooks import StepHooks
+from obliviate.training.localize import SaliencyMask, name_filter, saliency_mask
 from obliviate.training.logging import StepLog
+from obliviate.training.lora import is_peft
 from obliviate.training.memory import peak_memory_mb, reset_peak_memory
+from obliviate.training.one_shot import run_one_shot
 from obliviate.training.optim import build_optimizer
-from obliviate.training.references import attach_reference_logprobs, frozen_copy
+from obliviate.training.references import attach_reference_logprobs, reference_model
+from obliviate.training.reinforce import reinforce_stage
 
 
 @dataclass
@@ -47,17 +52,24 @@ class TrainResult:
     trainable_parameters: int
     total_parameters: int
     log: list[dict] = field(default_factory=list)
+    reinforce_steps: int = 0
+    method_info: dict[str, float] = field(default_factory=dict)
+    masked_kept: int | None = None
 
 
 class Engine:
-    """Runs ``method`` on a model. ``param_filter(name) -> bool`` limits the trained weights."""
+    """Runs ``method`` on a model. ``param_filter(name) -> bool`` limits the trained weights;
+    ``localize`` adds a parameter-name regex and a SalUn saliency mask (``training/localize.py``).
+    A LoRA-wrapped model (``training/lora.py``) trains its adapter only."""
 
     def __init__(self, method: UnlearningMethod, train: TrainConfig, optimizer: str = "adamw",
                  optimizer_args: dict | None = None, log_path: str | None = None,
-                 param_filter: Callable[[str], bool] | None = None, progress: bool = True):
+                 param_filter: Callable[[str], bool] | None = None, progress: bool = True,
+                 localize: LocalizeConfig | None = None):
         self.method, self.cfg = method, train
         self.optimizer_name, self.optimizer_args = optimizer, dict(optimizer_args or {})
         self.log_path, self.param_filter, self.progress = log_path, param_filter, progress
+        self.localize = localize or LocalizeConfig()
         self.accelerator = Accelerator(mixed_precision=self._mixed_precision(),
                                        gradient_accumulation_steps=train.grad_accum)
 
@@ -73,25 +85,40 @@ class Engine:
             model.gradient_checkpointing_enable()
             model.config.use_cache = False
         self.method.setup(model, generator)
-        forget, retain, reference = self._prepare_data(model, data, pad_id, generator)
-        optimizer = build_optimizer(self.optimizer_name, params, cfg.lr, cfg.weight_decay,
-                                    self.optimizer_args)
-        total = self._total_steps(forget, retain)
-        scheduler = get_scheduler(cfg.scheduler, optimizer, cfg.warmup_steps, total)
-        model, optimizer, forget, retain = self._prepare(model, optimizer, forget, retain)
         reset_peak_memory()
         start = time.perf_counter()
-        log = self._loop(model, optimizer, scheduler, batches.paired(forget, retain), reference,
-                         params, total)
-        self._check_weights(params, total)
-        return TrainResult(steps=total, tokens_processed=log.tokens,
-                           wall_time_s=time.perf_counter() - start,
-                           peak_memory_mb=peak_memory_mb(acc.device),
-                           trainable_parameters=sum(p.numel() for p in params),
-                           total_parameters=sum(p.numel() for p in model.parameters()),
-                           log=log.records)
+        reinforced, reinforce_steps = reinforce_stage(self, model, data, pad_id)
+        forget, retain, reference = self._prepare_data(model, data, pad_id, generator)
+        mask = self._saliency(model, params, data, pad_id)
+        result = TrainResult(0, 0, 0.0, 0.0, sum(p.numel() for p in params),
+                             sum(p.numel() for p in model.parameters()),
+                             reinforce_steps=reinforce_steps,
+                             masked_kept=mask.kept if mask else None)
+        frozen = {"reference": reference, "reinforced": reinforced}
+        if is_one_shot(self.method):  # edits the weights once instead of the loop
+            result.method_info = run_one_shot(self.method, model, data, pad_id, cfg.batch_size,
+                                              **frozen)
+            if mask is not None:
+                mask.restore()
+        else:
+            result.steps = self._total_steps(forget, retain)
+            log = self._train(model, params, forget, retain, frozen, mask, result.steps)
+            result.tokens_processed, result.log = log.tokens, log.records
+        self._check_weights(params, result.steps)
+        result.wall_time_s = time.perf_counter() - start
+        result.peak_memory_mb = peak_memory_mb(acc.device)
+        return result
 
-    def _loop(self, model, optimizer, scheduler, stream, reference, params, total) -> StepLog:
+    def _train(self, model, params, forget, retain, frozen, mask, total) -> StepLog:
+        cfg = self.cfg
+        raw = build_optimizer(self.optimizer_name, params, cfg.lr, cfg.weight_decay,
+                              self.optimizer_args)
+        scheduler = get_scheduler(cfg.scheduler, raw, cfg.warmup_steps, total)
+        model, optimizer, forget, retain = self._prepare(model, raw, forget, retain)
+        return self._loop(model, optimizer, scheduler, batches.paired(forget, retain), frozen,
+                          params, total, StepHooks(model, raw, mask))
+
+    def _loop(self, model, optimizer, scheduler, stream, frozen, params, total, hooks) -> StepLog:
         acc, cfg = self.accelerator, self.cfg
         log = StepLog(self.log_path if acc.is_main_process else None)
         bar = tqdm(total=total, desc=f"unlearning ({self.method.name})", unit="step",
@@ -103,17 +130,20 @@ class Engine:
             with acc.accumulate(model):
                 out = self.method.loss(model, StepInputs(
                     forget=micro["forget"], retain=micro.get("retain"), idk=micro.get("idk"),
-                    reference=reference, step=step))
+                    step=step, **frozen))
                 self._guard(out.loss, step)
                 acc.backward(out.loss)
-                if acc.sync_gradients and cfg.max_grad_norm:
-                    acc.clip_grad_norm_(params, cfg.max_grad_norm)
+                if acc.sync_gradients:
+                    hooks.before_clip()
+                    if cfg.max_grad_norm:
+                        acc.clip_grad_norm_(params, cfg.max_grad_norm)
                 optimizer.step()
                 optimizer.zero_grad(set_to_none=True)
             log.add_micro(out, micro)
             if acc.sync_gradients:
                 scheduler.step()
                 step += 1
+                hooks.after_step(step, micro["forget"])
                 bar.set_postfix(log.end_step(step, scheduler.get_last_lr()[0]), refresh=False)
                 bar.update(1)
         bar.close()
@@ -129,7 +159,7 @@ class Engine:
             for items in (forget, idk, retain):
                 if items:
                     attach_reference_logprobs(model, items, pad_id, cfg.batch_size)
-        reference = frozen_copy(model) if needs.reference_model else None
+        reference = reference_model(model) if needs.reference_model else None
         forget_dl = batches.forget_loader(forget, idk, cfg.batch_size, pad_id, generator)
         retain_dl = (batches.retain_loader(retain, cfg.batch_size, pad_id, generator)
                      if retain else None)
@@ -147,12 +177,20 @@ class Engine:
         micro = batches.micro_batches_per_epoch(forget, retain)
         return max(1, math.ceil(self.cfg.epochs * micro / self.cfg.grad_accum))
 
+    def _saliency(self, model, params, data: TrainingData, pad_id: int) -> SaliencyMask | None:
+        if self.localize.saliency is None:
+            return None
+        return saliency_mask(model, params, data.forget, pad_id, self.cfg.batch_size,
+                             self.localize.saliency)
+
     def _select_trainable(self, model: nn.Module) -> list[nn.Parameter]:
-        keep = [f for f in (self.param_filter,
+        keep = [f for f in (self.param_filter, name_filter(self.localize.modules),
                             getattr(self.method, "trainable_parameter_filter", None)) if f]
+        adapter_only = is_peft(model)  # a LoRA model never unfreezes its base weights
         params = []
         for name, p in model.named_parameters():
             train = all(f(name) for f in keep) if keep else p.requires_grad
+            train = train and (p.requires_grad or not adapter_only)
             p.requires_grad_(train)
             if train:
                 params.append(p)

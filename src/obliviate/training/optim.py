@@ -26,6 +26,14 @@ def sgd(params, lr: float, weight_decay: float, args: dict[str, Any]) -> torch.o
     return _checked(torch.optim.SGD, params, lr=lr, weight_decay=weight_decay, **args)
 
 
+@OPTIMIZERS.register("sophia")
+def sophia(params, lr: float, weight_decay: float, args: dict[str, Any]) -> torch.optim.Optimizer:
+    """Sophia, clipped diagonal-Hessian steps (Liu et al. 2023; SOUL, Jia et al. 2024)."""
+    from obliviate.training.sophia import Sophia
+
+    return _checked(Sophia, params, lr=lr, weight_decay=weight_decay, **args)
+
+
 def _checked(cls: type, params, **kwargs: Any) -> torch.optim.Optimizer:
     try:
         return cls(params, **kwargs)

@@ -8,6 +8,7 @@ from torch import nn
 
 from obliviate.data.collate import collate
 from obliviate.methods.losses import sequence_logprob
+from obliviate.training.lora import AdapterDisabledReference, adapter_is_identity
 
 
 @torch.no_grad()
@@ -32,8 +33,20 @@ def attach_reference_logprobs(model: nn.Module, items: list[dict], pad_id: int,
 
 def frozen_copy(model: nn.Module) -> nn.Module:
     """A frozen, eval-mode copy of the original model (KL and RMU compare against it)."""
-    ref = copy.deepcopy(model)
-    ref.eval()
-    for p in ref.parameters():
+    return freeze(copy.deepcopy(model))
+
+
+def freeze(model: nn.Module) -> nn.Module:
+    """Eval mode, no gradients; returns ``model``."""
+    model.eval()
+    for p in model.parameters():
         p.requires_grad_(False)
-    return ref
+    return model
+
+
+def reference_model(model: nn.Module) -> nn.Module:
+    """The original model for KL / RMU / WHP: with a fresh LoRA adapter, the same model with the
+    adapter disabled (no copy, see ``training/lora.py``); otherwise a frozen copy."""
+    if adapter_is_identity(model):
+        return AdapterDisabledReference(model)
+    return frozen_copy(model)

@@ -90,8 +90,8 @@ def load_hub(hub_id: str, config: str | None, split: str) -> list[Any]:
         dataset = datasets.load_dataset(hub_id, config, split=split)
     except Exception as err:  # network, offline mode, unknown config or split...
         raise DataError(f"cannot load {hub_id} (config={config!r}, split={split!r}) from the "
-                        f"hub: {err}. Download it and pass the local folder instead (no local folder named "
-                        f"{hub_id!r} exists here).") from None
+                        f"hub: {err}. Download it and pass the local folder instead (no local "
+                        f"folder named {hub_id!r} exists here).") from None
     return [dict(row) if not isinstance(row, str) else row for row in dataset]
 
 

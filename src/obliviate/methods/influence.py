@@ -1,0 +1,118 @@
+"""Influence-function unlearning: one Newton step that removes the forget points.
+
+Koh and Liang 2017, "Understanding Black-box Predictions via Influence Functions" (ICML 2017,
+arXiv:1703.04730): up-weighting a training point z by epsilon moves the optimum by
+``-epsilon H^{-1} grad L(z)``. Removing the forget set from n training points is epsilon = -1/n
+for each of them, so
+
+    theta_new = theta + (1/n) H^{-1} sum_{z in forget} grad L(z) = theta + weight * H^{-1} g,
+
+with ``g`` the mean forget-example gradient of the NLL, ``weight = |forget| / n`` (default: n =
+|forget| + |retain|, the forget and retain sets standing for the training set) and ``H`` the
+Hessian of the retain NLL, which approximates the loss the model is left to minimise. The step
+raises the forget loss to first order (it is a Newton step *away* from the forget points).
+
+The inverse-Hessian-vector product is LiSSA (Hessian-vector products by double backward on
+retain batches, cycled) or the diagonal empirical Fisher of the retain set; see
+``training/ihvp.py`` for the exact recursions. Cost grows with the number of trainable
+parameters: combine with ``localize.modules`` (or LoRA) on real models. A one-shot method: it
+defines ``apply`` instead of ``loss`` (see ``OneShotMethod`` in ``methods/base.py``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import torch
+from torch import nn
+from torch.nn.attention import SDPBackend, sdpa_kernel
+
+from obliviate.errors import ConfigError
+from obliviate.methods._common import check_number, logits_of
+from obliviate.methods.base import Needs, OneShotContext, register_method
+from obliviate.methods.losses import masked_nll
+from obliviate.training import ihvp
+
+
+@register_method
+@dataclass
+class Influence:
+    """Influence-function removal (Koh and Liang 2017, arXiv:1703.04730).
+
+    solver: "lissa" (stochastic Neumann series) or "diagonal" (empirical Fisher).
+    weight: the 1/n factor times |forget|; None = |forget| / (|forget| + |retain|).
+    lissa_depth: LiSSA recursion steps (one retain batch each).
+    lissa_scale: LiSSA scale; must exceed half of H's largest eigenvalue (Koh and Liang: 10-25).
+    damping: LiSSA damping (adds lissa_scale * damping to H), or the diagonal's additive term.
+    """
+
+    solver: str = "lissa"
+    weight: float | None = None
+    lissa_depth: int = 100
+    lissa_scale: float = 10.0
+    damping: float = 0.01
+
+    name: ClassVar[str] = "influence"
+    family: ClassVar[str] = "influence functions"
+    summary: ClassVar[str] = "One Newton step theta + (1/n) H^-1 grad L_forget (LiSSA or diagonal)."
+    paper: ClassVar[str] = "Koh and Liang 2017, arXiv:1703.04730"
+    needs: ClassVar[Needs] = Needs(retain=True)
+
+    def __post_init__(self) -> None:
+        if self.solver not in ("lissa", "diagonal"):
+            raise ConfigError(f"influence: solver must be 'lissa' or 'diagonal', got {self.solver!r}.")
+        if self.weight is not None:
+            self.weight = check_number(self.name, "weight", self.weight, positive=True)
+        if isinstance(self.lissa_depth, bool) or not isinstance(self.lissa_depth, int) \
+                or self.lissa_depth < 1:
+            raise ConfigError(f"influence: lissa_depth must be an integer >= 1, got "
+                              f"{self.lissa_depth!r}.")
+        self.lissa_scale = check_number(self.name, "lissa_scale", self.lissa_scale, positive=True)
+        self.damping = check_number(self.name, "damping", self.damping, non_negative=True)
+
+    def setup(self, model: nn.Module, generator: torch.Generator) -> None:
+        """Nothing to prepare."""
+
+    def apply(self, model: nn.Module, ctx: OneShotContext) -> dict[str, float]:
+        if ctx.retain_batches is None:
+            raise ConfigError("influence needs a retain set (its Hessian): set data.retain.")
+        params = list(ctx.params.values())
+        was_training = model.training
+        model.eval()
+        with torch.enable_grad(), sdpa_kernel(SDPBackend.MATH):  # double backward needs MATH
+            g = _mean_gradient(model, params, ctx.forget_batches())
+            step = self._inverse_hvp(model, params, g, list(ctx.retain_batches()))
+        weight = self.weight or ctx.n_forget / (ctx.n_forget + ctx.n_retain)
+        with torch.no_grad():
+            for p, d in zip(params, step):
+                p.add_(d.to(p), alpha=weight)
+        model.train(was_training)
+        norm = torch.sqrt(sum((d.float() ** 2).sum() for d in step)).item()
+        return {"weight": weight, "update_norm": weight * norm}
+
+    def _inverse_hvp(self, model, params, g, retain) -> list[torch.Tensor]:
+        if self.solver == "diagonal":
+            fisher = [torch.zeros_like(p) for p in params]
+            for batch in retain:
+                for f, gr in zip(fisher, _mean_gradient(model, params, [batch])):
+                    f.add_(gr * gr / len(retain))
+            return ihvp.diagonal(g, fisher, self.damping)
+
+        def hvp(v, j):
+            batch = retain[j % len(retain)]
+            return ihvp.hvp_on(lambda: masked_nll(logits_of(model, batch), batch["labels"]),
+                               params, v)
+
+        return ihvp.lissa(hvp, g, self.lissa_depth, self.lissa_scale, self.damping)
+
+
+def _mean_gradient(model, params, batches) -> list[torch.Tensor]:
+    """Mean over batches of the gradient of the batch's NLL, weighted by batch size."""
+    total, rows = [torch.zeros_like(p) for p in params], 0
+    for batch in batches:
+        n = batch["input_ids"].shape[0]
+        loss = masked_nll(logits_of(model, batch), batch["labels"])
+        for t, gr in zip(total, ihvp.gradient(loss, params)):
+            t.add_(gr, alpha=n)
+        rows += n
+    return [t / max(rows, 1) for t in total]
