@@ -14,6 +14,7 @@ Builds a model (a small random Llama with the in-memory byte tokenizer by defaul
 It prints tokens/s of each and the ratio (target: <= 1.25x).
 
     python benchmarks/eval_speed.py [--model NAME] [--n 64] [--batch-size 8] [--repeats 3]
+                                    [--threads 1]
 """
 from __future__ import annotations
 
@@ -91,8 +92,10 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=64, help="examples per set")
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch CPU threads (1 gives stable timings on a shared machine)")
     args = parser.parse_args()
-    torch.set_num_threads(max(1, torch.get_num_threads()))
+    torch.set_num_threads(max(1, args.threads))
     model, tok = make_model(args.model)
     sets = make_sets(args.n)
     items = [it for ex in sets.values() for it in tokenize_examples(ex, tok, 512, "qa")]

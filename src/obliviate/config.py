@@ -135,6 +135,9 @@ class RunConfig:
     output_dir: str | None = None
     overwrite: bool = False
     eval: Literal["none", "after", "before_after"] = "none"
+    eval_suite: str = "default"
+    eval_max_new_tokens: int = 64
+    retain_results: str | None = None
     device: str | None = None
     dtype: str | None = None
     trust_remote_code: bool = False

@@ -11,7 +11,8 @@ def _table(rows: list[list[str]], header: list[str]) -> str:
 def _needs(needs) -> str:
     parts = [name for name, on in (("retain", needs.retain), ("ref-logprobs",
              needs.reference_logprobs), ("ref-model", needs.reference_model),
-             ("refusals", needs.refusals)) if on]
+             ("refusals", needs.refusals), ("reinforced-model", needs.reinforced_model),
+             ("random-answers", needs.random_answers)) if on]
     return ", ".join(parts) or "-"
 
 
@@ -30,5 +31,14 @@ def optimizers_table() -> str:
     return _table(rows, ["optimizer", "description"])
 
 
-def print_listing(what: str) -> None:
-    print({"methods": methods_table, "optimizers": optimizers_table}[what]())
+def metrics_table() -> str:
+    from obliviate.evaluation.metrics import METRICS
+
+    rows = [[name, {True: "higher", False: "lower", None: "closer"}[m.higher_is_better],
+             ", ".join(sorted(m.needs)) or "-",
+             (m.compute.__doc__ or "").strip().splitlines()[0]] for name, m in METRICS]
+    return _table(rows, ["metric", "better", "needs", "what it measures"])
+
+
+#: ``obliviate list WHAT`` -> a function returning the table.
+LISTINGS = {"methods": methods_table, "optimizers": optimizers_table, "metrics": metrics_table}

@@ -11,18 +11,22 @@ import contextlib
 import json
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import yaml
 
 from obliviate import __version__
+from obliviate.assessment import assess, data_hashes, sets_as_datasets, with_before
 from obliviate.config import RunConfig, to_dict
 from obliviate.data import DataSpec, Example, load_examples, tokenize_examples
 from obliviate.data.refusals import load_refusals, refusal_examples
 from obliviate.errors import ConfigError
 from obliviate.methods import UnlearningMethod, build_method
+from obliviate.evaluation import write_results
+from obliviate.evaluation.suites import resolve_suite
 from obliviate.models import LoadedModel, load_model, save_model
+from obliviate.models.hashing import params_hash
 from obliviate.outputs import atomic_dir, check_output_dir
 from obliviate.training import Engine, TrainingData, TrainResult
 from obliviate.training.lora import export_model, wrap_lora
@@ -104,8 +108,11 @@ def default_output_dir(config: RunConfig) -> Path:
 
 
 def unlearn(config: RunConfig, loaded: LoadedModel | None = None, progress: bool = True,
-            sets: RunSets | None = None) -> Path:
-    """Run the configured method and return the finished output directory."""
+            sets: RunSets | None = None, data: TrainingData | None = None) -> Path:
+    """Run the configured method and return the finished output directory.
+
+    ``loaded``, ``sets`` and ``data`` (tokenised training data) skip the steps that would
+    otherwise load them from ``config``."""
     out = Path(config.output_dir) if config.output_dir else default_output_dir(config)
     method = build_method(config.method, config.method_args)
     loaded = loaded or load_model(config.model, device=config.device, dtype=config.dtype,
@@ -113,8 +120,9 @@ def unlearn(config: RunConfig, loaded: LoadedModel | None = None, progress: bool
     protected = [Path(config.model)] if Path(config.model).exists() else []
     check_output_dir(out, config.overwrite, protected)
     sets = sets or load_sets(config)
-    data = training_data(config, sets, loaded.tokenizer, method.needs.refusals, method)
+    data = data or training_data(config, sets, loaded.tokenizer, method.needs.refusals, method)
     model = wrap_lora(loaded.model, config.lora, config.model)  # the model itself without LoRA
+    before = evaluate_run(config, loaded, sets) if config.eval == "before_after" else None
     engine = Engine(method, config.train, config.optimizer, config.optimizer_args,
                     progress=progress, localize=config.localize)
     main = engine.accelerator.is_main_process
@@ -126,7 +134,26 @@ def unlearn(config: RunConfig, loaded: LoadedModel | None = None, progress: bool
             trained = export_model(engine.accelerator.unwrap_model(model), config.lora)
             save_model(trained, loaded.tokenizer, tmp)
             write_run_files(tmp, config, loaded, result)
+            if config.eval != "none":
+                after = evaluate_run(config, replace(loaded, model=trained, name=str(out),
+                                                     weights_hash=params_hash(trained)),
+                                     sets, run_info=tmp / "run.json")
+                write_results(tmp / "results.json",
+                              with_before(after, before) if before else after)
     return out
+
+
+def evaluate_run(config: RunConfig, loaded: LoadedModel, sets: RunSets,
+                 run_info: Path | None = None) -> dict:
+    """The run's evaluation (``eval`` / ``eval_suite``) as a results document."""
+    datasets = sets_as_datasets(sets)
+    suite = resolve_suite(config.eval_suite, datasets)
+    if run_info is not None:
+        suite.append(("efficiency", "run", {"key": "run/efficiency"}))
+    return assess(loaded, datasets, suite, config=to_dict(config), data=data_hashes(config),
+                  reference_results=config.retain_results, run_info=run_info,
+                  max_new_tokens=config.eval_max_new_tokens,
+                  max_length=config.train.max_length)
 
 
 def write_run_files(out: Path, config: RunConfig, loaded: LoadedModel, result: TrainResult) -> None:

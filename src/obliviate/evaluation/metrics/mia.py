@@ -18,7 +18,6 @@ import zlib
 from typing import Any, Callable
 
 import numpy as np
-import torch
 from scipy.stats import rankdata
 
 from obliviate.evaluation.base import MetricResult, metric
@@ -109,6 +108,12 @@ def _auc_of_groups(groups: list[np.ndarray]) -> float:
     return auc_roc(groups[0], groups[1])
 
 
+def _counts(rng: np.random.Generator, n: int, r: int) -> np.ndarray:
+    """Multiplicities [r, n] of ``r`` resamples of size ``n`` drawn with replacement."""
+    index = rng.integers(0, n, size=(r, n)) + n * np.arange(r)[:, None]
+    return np.bincount(index.ravel(), minlength=r * n).reshape(r, n)
+
+
 def bootstrap_auc(members: np.ndarray, non_members: np.ndarray, n_resamples: int = 1000,
                   seed: int = 0) -> tuple[float, float]:
     """Stratified percentile-bootstrap 95% interval of the AUC. A resample's AUC is
@@ -123,8 +128,7 @@ def bootstrap_auc(members: np.ndarray, non_members: np.ndarray, n_resamples: int
         return bootstrap_ci_groups([m, h], _auc_of_groups, n_resamples, seed)
     pairs = (m[:, None] > h[None, :]) + 0.5 * (m[:, None] == h[None, :])
     rng = np.random.default_rng(seed)
-    w1 = np.stack([np.bincount(rng.integers(0, n1, n1), minlength=n1) for _ in range(n_resamples)])
-    w0 = np.stack([np.bincount(rng.integers(0, n0, n0), minlength=n0) for _ in range(n_resamples)])
+    w1, w0 = _counts(rng, n1, n_resamples), _counts(rng, n0, n_resamples)
     aucs = np.einsum("ri,ij,rj->r", w1, pairs, w0, optimize=True) / (n1 * n0)
     low, high = np.percentile(aucs, [2.5, 97.5])
     return float(low), float(high)

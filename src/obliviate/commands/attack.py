@@ -1,0 +1,193 @@
+"""``obliviate attack MODEL --original ORIGINAL --forget F [--retain R] ...``: run robustness
+attacks on an unlearned model and write ``attack_results.json`` (see
+:mod:`obliviate.attacks.report`)."""
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+DEMO_SETS = {"forget": "forget_qa.jsonl", "retain": "retain_qa.jsonl", "probes": "probes.jsonl",
+             "holdout": "holdout_qa.jsonl"}
+
+
+def _csv(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "attack", help="test whether unlearned knowledge comes back (relearning, prompts, "
+        "quantization, probes)", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description="Attack a copy of an unlearned model or its prompts, re-run the suite and "
+        "report recovery = (attacked - unlearned) / (original - unlearned) per metric.")
+    p.add_argument("model", help="the unlearned model: a run's output dir, a model dir, an "
+                   "embedded name or a hub id")
+    orig = p.add_mutually_exclusive_group()
+    orig.add_argument("--original", help="the model before unlearning, evaluated here "
+                      "(default: the model MODEL/run.json says the run started from)")
+    orig.add_argument("--original-results", help="results.json of the original model, "
+                      "evaluated with the same suite and data")
+    data = p.add_argument_group("data (one of --data, --forget, --demo-data)")
+    data.add_argument("--data", help="a run config YAML: its data.forget/retain/holdout/probes")
+    data.add_argument("--forget", help="forget set file")
+    data.add_argument("--retain", help="retain set file (utility; trains the linear probe)")
+    data.add_argument("--holdout", help="holdout (non-member) set: adds membership inference")
+    data.add_argument("--probes", help="paraphrased forget questions")
+    data.add_argument("--format", default="qa", choices=["qa", "text"], help="forget format")
+    data.add_argument("--demo-data", action="store_true", help="use the shipped demo sets")
+    data.add_argument("--limit", type=int, help="keep the first N examples of every set")
+    p.add_argument("--attacks", type=_csv, default="relearn,icl,prompts,quantize,probes",
+                   help="comma-separated attacks")
+    p.add_argument("--suite", default="default", help="evaluation suite")
+    p.add_argument("--out", help="output folder (default: runs/attack-<time>)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing "
+                   "attack_results.json")
+    _add_attack_options(p)
+    p.add_argument("--max-new-tokens", type=int, default=32, help="generation length")
+    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--max-length", type=int, default=512)
+    p.add_argument("--device")
+    p.add_argument("--dtype")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(handler=handle)
+
+
+def _add_attack_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("attack settings")
+    g.add_argument("--relearn-k", type=int, help="forget examples to relearn on (default "
+                   "max(2, ceil(fraction * n)))")
+    g.add_argument("--relearn-fraction", type=float, default=0.1)
+    g.add_argument("--relearn-steps", type=int, default=20)
+    g.add_argument("--relearn-lr", type=float, default=2e-5)
+    g.add_argument("--relearn-batch-size", type=int, default=4)
+    g.add_argument("--relearn-data", help="relearn on this related data instead of forget rows")
+    g.add_argument("--relearn-format", default="qa", choices=["qa", "text"])
+    g.add_argument("--icl-shots", type=int, default=3, help="forget Q/A pairs shown in context")
+    g.add_argument("--prompt-families", type=_csv,
+                   default="paraphrase,multilingual,multihop,jailbreak")
+    g.add_argument("--multilingual", help="JSONL of translated forget questions, or 'demo' "
+                   "for the shipped French/Spanish example (default with --demo-data)")
+    g.add_argument("--jailbreaks", help="JSON of jailbreak templates (default: shipped set)")
+    g.add_argument("--quant-schemes", type=_csv, default="int8,int4_sym,int4_asym")
+    g.add_argument("--quant-group-size", type=int, default=128)
+    g.add_argument("--quantize-lm-head", action="store_true")
+    g.add_argument("--probe-top-k", type=int, default=5)
+    g.add_argument("--probe-steps", type=int, default=200)
+
+
+def load_datasets(args: argparse.Namespace) -> dict[str, list]:
+    """The canonical data sets from --data, --demo-data or the per-set options."""
+    from obliviate.data import DataSpec, load_examples
+    from obliviate.errors import ConfigError, DataError
+
+    chosen = [bool(args.data), bool(args.demo_data), bool(args.forget)]
+    if sum(chosen) != 1:
+        raise ConfigError("give exactly one of --data CONFIG.yaml, --forget FILE or --demo-data.")
+    if args.data:
+        from obliviate.config import load_config
+        specs = {k: v for k, v in vars(load_config(args.data).data).items()
+                 if k in DEMO_SETS and v is not None}
+    elif args.demo_data:
+        from importlib import resources
+        folder = Path(str(resources.files("obliviate.data.benchmarks").joinpath("demo")))
+        if not (folder / DEMO_SETS["forget"]).is_file():
+            raise DataError(f"the demo QA sets are not in {folder} (no {DEMO_SETS['forget']}); "
+                            "pass --forget/--retain files instead.")
+        specs = {k: DataSpec(str(folder / f)) for k, f in DEMO_SETS.items()
+                 if (folder / f).is_file()}
+    else:
+        specs = {"forget": DataSpec(args.forget, format=args.format)}
+        specs |= {k: DataSpec(getattr(args, k)) for k in ("retain", "holdout", "probes")
+                  if getattr(args, k)}
+    if "forget" not in specs:
+        raise ConfigError(f"{args.data} has no data.forget set.")
+    if args.limit is not None and args.limit < 1:
+        raise ConfigError(f"--limit must be at least 1, got {args.limit}.")
+    return {k: load_examples(spec)[: args.limit] for k, spec in specs.items()}
+
+
+def build_settings(args: argparse.Namespace):
+    from obliviate.attacks import AttackSettings
+    from obliviate.attacks.prompts import load_multilingual
+    from obliviate.data import DataSpec, load_examples
+
+    multilingual = args.multilingual or ("demo" if args.demo_data else None)
+    relearn = (load_examples(DataSpec(args.relearn_data, format=args.relearn_format))
+               if args.relearn_data else None)
+    return AttackSettings(
+        seed=args.seed, relearn_k=args.relearn_k, relearn_fraction=args.relearn_fraction,
+        relearn_steps=args.relearn_steps, relearn_lr=args.relearn_lr,
+        relearn_batch_size=args.relearn_batch_size, relearn_data=relearn,
+        relearn_data_format=args.relearn_format, icl_shots=args.icl_shots,
+        prompt_families=tuple(args.prompt_families),
+        multilingual=load_multilingual(multilingual) if multilingual else None,
+        jailbreak_file=args.jailbreaks, quant_schemes=tuple(args.quant_schemes),
+        quant_group_size=args.quant_group_size, quantize_lm_head=args.quantize_lm_head,
+        probe_top_k=args.probe_top_k, probe_steps=args.probe_steps)
+
+
+def output_file(args: argparse.Namespace) -> Path:
+    """``<out>/attack_results.json``; never inside an input model's folder, never over an
+    existing file without --overwrite."""
+    from obliviate.errors import ConfigError
+
+    out = Path(args.out or Path("runs") / f"attack-{time.strftime('%Y%m%d-%H%M%S')}").resolve()
+    for source in (args.model, args.original):
+        if source and Path(source).exists():
+            model_dir = Path(source).resolve()
+            if out == model_dir or model_dir in out.parents:
+                raise ConfigError(f"--out {out} lies inside the input model folder {model_dir}; "
+                                  "choose another folder (input models are never modified).")
+    path = out / "attack_results.json"
+    if path.exists() and not args.overwrite:
+        raise ConfigError(f"{path} exists; choose another --out or pass --overwrite.")
+    return path
+
+
+def resolve_models(args: argparse.Namespace) -> None:
+    """Accept a demo's output folder (the model lies in ``model/``) and default --original to
+    the model a run started from (``run.json``), when neither --original nor
+    --original-results is given."""
+    import json
+
+    from obliviate.errors import ConfigError
+
+    folder = Path(args.model)
+    if not (folder / "config.json").is_file() and (folder / "model" / "config.json").is_file():
+        args.model = str(folder / "model")
+    run = Path(args.model) / "run.json"
+    if not (args.original or args.original_results) and run.is_file():
+        args.original = json.loads(run.read_text()).get("model", {}).get("id")
+        if args.original:
+            print(f"original model (from {run}): {args.original}")
+    if not (args.original or args.original_results):
+        raise ConfigError("recovery needs the original model's scores: give --original MODEL "
+                          "or --original-results results.json.")
+
+
+def handle(args: argparse.Namespace) -> int:
+    from obliviate.attacks import ATTACKS, EvalOptions, attack_table, run_attacks
+    from obliviate.attacks import write_attack_results
+    from obliviate.models import load_model
+
+    for name in args.attacks:
+        ATTACKS.get(name)  # unknown names fail before any model is loaded
+    resolve_models(args)
+    path, datasets, settings = output_file(args), load_datasets(args), build_settings(args)
+    loaded = load_model(args.model, device=args.device, dtype=args.dtype)
+    original = load_model(args.original, device=args.device, dtype=args.dtype) \
+        if args.original else None
+    info = {"model": {"id": loaded.name, "weights_hash": loaded.weights_hash},
+            "original": {"id": original.name if original else None,
+                         "weights_hash": original.weights_hash if original else None,
+                         "results": args.original_results},
+            "device": str(next(loaded.model.parameters()).device)}
+    opts = EvalOptions(args.suite, args.max_length, args.batch_size, args.max_new_tokens)
+    doc = run_attacks(loaded.model, loaded.tokenizer, datasets, attacks=list(args.attacks),
+                      settings=settings, original_model=original.model if original else None,
+                      original_results=args.original_results, opts=opts, info=info)
+    write_attack_results(path, doc)
+    print(attack_table(doc))
+    print(f"\nattack results written to {path}")
+    return 0

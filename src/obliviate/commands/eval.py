@@ -1,0 +1,79 @@
+"""``obliviate eval MODEL --data CONFIG|--forget F ... [--suite NAME] [--retain-results PATH]``."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from obliviate.errors import ConfigError
+
+SETS = ("forget", "retain", "holdout", "probes")
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("eval", help="evaluate a model with a suite; writes results.json",
+                       description="Evaluate MODEL (embedded name, directory, .gguf, adapter or "
+                       "hub id) on forget / retain / holdout / probe sets and write results.json.")
+    p.add_argument("model")
+    p.add_argument("--data", help="YAML with a data: section (a run config or a run's "
+                   "run_config.yaml); default: MODEL/run_config.yaml when MODEL is a run")
+    for name in SETS:
+        p.add_argument(f"--{name}", help=f"{name} set file (overrides --data)")
+    p.add_argument("--format", choices=["qa", "text"], default="qa",
+                   help="format of sets given with --forget etc. (default qa)")
+    p.add_argument("--suite", default="default", help="suite name (default: default)")
+    p.add_argument("--retain-results", help="results.json of the retain model (forget quality, "
+                   "PrivLeak)")
+    p.add_argument("--wrapper", choices=["guardrail", "icul"],
+                   help="input-based baseline: rewrite every prompt before scoring")
+    p.add_argument("--topic", default="the forgotten subject", help="topic for --wrapper guardrail")
+    p.add_argument("--out", help="output folder (default eval-results/<model name>)")
+    p.add_argument("--max-new-tokens", type=int, default=64)
+    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--limit", type=int, help="use the first N examples of each set")
+    p.set_defaults(handler=handle)
+
+
+def _specs(args: argparse.Namespace) -> dict:
+    from obliviate.config import read_yaml
+    from obliviate.data import DataSpec
+
+    data_file = args.data or (Path(args.model) / "run_config.yaml")
+    raw = read_yaml(data_file).get("data", {}) if args.data or data_file.is_file() else {}
+    specs = {n: DataSpec.from_value(raw[n]) for n in SETS if raw.get(n)}
+    specs.update({n: DataSpec(getattr(args, n), format=args.format)
+                  for n in SETS if getattr(args, n)})
+    if not specs:
+        raise ConfigError("no data to evaluate on: give --data CONFIG.yaml or --forget/--retain "
+                          "files (or evaluate a run folder that has run_config.yaml)")
+    return specs
+
+
+def handle(args: argparse.Namespace) -> int:
+    from obliviate.assessment import assess, run_info_of
+    from obliviate.data import file_hash, load_examples
+    from obliviate.evaluation import summary_table, write_results
+    from obliviate.inputs import build_wrapper, wrap_datasets
+    from obliviate.models import load_model
+
+    specs = _specs(args)
+    datasets = {n: load_examples(s)[: args.limit] for n, s in specs.items()}
+    wrapper = args.wrapper and build_wrapper(args.wrapper, topic=args.topic,
+                                             forget=datasets.get("forget"),
+                                             retain=datasets.get("retain"))
+    loaded = load_model(args.model)
+    suite = args.suite
+    run_info = run_info_of(args.model)
+    if run_info is not None and suite == "default":
+        from obliviate.evaluation.suites import resolve_suite
+        suite = resolve_suite(suite, datasets) + [("efficiency", "run", {"key": "run/efficiency"})]
+    results = assess(loaded, wrap_datasets(datasets, wrapper or None), suite,
+                     config={"model": args.model, "suite": args.suite, "wrapper": args.wrapper,
+                             "data": {n: s.path for n, s in specs.items()}},
+                     data={n: file_hash(s.path) for n, s in specs.items()},
+                     reference_results=args.retain_results, run_info=run_info,
+                     max_new_tokens=args.max_new_tokens, batch_size=args.batch_size)
+    out = Path(args.out or Path("eval-results") / Path(args.model.rstrip("/")).name)
+    path = write_results(out / "results.json", results)
+    print(summary_table(results))
+    print(f"\nresults written to {path}")
+    return 0

@@ -1,0 +1,25 @@
+"""``obliviate run CONFIG.yaml [key=value ...]``."""
+from __future__ import annotations
+
+import argparse
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    run = sub.add_parser("run", help="unlearn with a method, as a YAML config describes",
+                         description="Run an unlearning method. Any config key can be "
+                         "overridden as key=value, e.g. method=npo train.lr=1e-5.")
+    run.add_argument("config", nargs="?", help="YAML config file (optional if every key is "
+                     "given as an override)")
+    run.add_argument("overrides", nargs="*", metavar="key=value", help="config overrides")
+    run.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    from obliviate.config import load_config
+    from obliviate.pipeline import unlearn
+
+    if args.config and "=" in args.config:  # no config file: every key is an override
+        args.overrides, args.config = [args.config, *args.overrides], None
+    out = unlearn(load_config(args.config, args.overrides))
+    print(f"unlearned model, config, step log and run.json written to {out}")
+    return 0
