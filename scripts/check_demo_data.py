@@ -117,6 +117,10 @@ def main() -> None:
     dump = args.dump.open("w", encoding="utf-8") if args.dump else None
     for name, path in targets:
         recs = read_jsonl(path)
+        for r in recs:  # a keyword already in the question can be matched by mere echoing
+            leaked = [k for k in r["keywords"] if k.lower() in r["question"].lower()]
+            if leaked:
+                print(f"  WARNING {r.get('id')}: keyword(s) {leaked} occur in the question")
         answers = generate(tok, model, [r["question"] for r in recs], args.max_new_tokens,
                            args.batch_size)
         ok = 0

@@ -19,8 +19,12 @@ def _needs(needs) -> str:
 def methods_table() -> str:
     from obliviate.methods import METHODS
 
+    from obliviate.inputs import describe_wrappers
+
     rows = [[name, cls.family, _needs(cls.needs), cls.summary, cls.paper]
             for name, cls in METHODS]
+    rows += [[f"{w['name']} (eval --wrapper)", "input-based, no weight change", "forget set",
+              w["summary"], w["paper"]] for w in describe_wrappers()]
     return _table(rows, ["method", "family", "needs", "what it does", "paper"])
 
 

@@ -28,6 +28,7 @@ from obliviate.evaluation.suites import resolve_suite
 from obliviate.models import LoadedModel, load_model, save_model
 from obliviate.models.hashing import params_hash
 from obliviate.outputs import atomic_dir, check_output_dir
+from obliviate.reports import write_report
 from obliviate.training import Engine, TrainingData, TrainResult
 from obliviate.training.lora import export_model, wrap_lora
 
@@ -140,6 +141,8 @@ def unlearn(config: RunConfig, loaded: LoadedModel | None = None, progress: bool
                                      sets, run_info=tmp / "run.json")
                 write_results(tmp / "results.json",
                               with_before(after, before) if before else after)
+    if main and config.eval != "none":
+        write_report([out], retain_results=config.retain_results)
     return out
 
 

@@ -87,14 +87,32 @@ def steps(n: int, forgotten: float) -> list[dict]:
              "elapsed_s": 0.1 * s} for s in range(1, n + 1)]
 
 
+def _attack_row(original: float, unlearned: float, attacked: float, variant: str) -> dict:
+    from obliviate.attacks.report import metric_row
+    return {"variant": variant, **metric_row(original, unlearned, attacked, [])}
+
+
 def attack_document(forgotten: float) -> dict:
-    return {"settings": {"seed": 0}, "attacks": {
-        "relearn": {"metrics": {"forget/answer_prob": {
-            "original": 0.85, "unlearned": 0.85 * (1 - forgotten), "attacked": 0.6,
-            "recovery": (0.6 - 0.85 * (1 - forgotten)) / (0.85 * forgotten)}}},
-        "quantization": {"views": [{"variant": "int4_sym", "metrics": {"forget/answer_prob": {
-            "original": 0.85, "unlearned": 0.85 * (1 - forgotten), "attacked": 0.3,
-            "recovery": (0.3 - 0.85 * (1 - forgotten)) / (0.85 * forgotten)}}}]}}}
+    """An attack_results.json shaped as ``obliviate.attacks.report`` writes it."""
+    unlearned = 0.85 * (1 - forgotten)
+    relearn = _attack_row(0.85, unlearned, 0.6, "heldout")
+    quant = _attack_row(0.85, unlearned, unlearned + 0.05, "int4_sym")
+    variants = {v: {"family": None, "settings": {}, "notes": [], "details": None,
+                    "metrics": {"forget/answer_prob": {k: r for k, r in row.items()
+                                                       if k != "variant"}}}
+                for v, row in (("heldout", relearn), ("int4_sym", quant))}
+    return {"schema_version": "1", "kind": "obliviate.attack_results", "settings": {"seed": 0},
+            "baseline": {"original": {"forget/answer_prob": 0.85},
+                         "unlearned": {"forget/answer_prob": unlearned}},
+            "attacks": {
+                "relearn": {"status": "ok", "reason": None, "primary": "heldout",
+                            "variants": {"heldout": variants["heldout"]},
+                            "headline": {"forget/answer_prob": relearn}, "families": {}},
+                "quantize": {"status": "ok", "reason": None, "primary": None,
+                             "variants": {"int4_sym": variants["int4_sym"]},
+                             "headline": {"forget/answer_prob": quant}, "families": {}},
+                "probes": {"status": "skipped", "reason": "needs hidden states",
+                           "variants": {}, "headline": {}, "families": {}}}}
 
 
 def make_run(folder: Path, method: str = "npo", forgotten: float = 0.7, seed: int = 1,

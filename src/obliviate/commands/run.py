@@ -20,6 +20,9 @@ def handle(args: argparse.Namespace) -> int:
 
     if args.config and "=" in args.config:  # no config file: every key is an override
         args.overrides, args.config = [args.config, *args.overrides], None
-    out = unlearn(load_config(args.config, args.overrides))
+    config = load_config(args.config, args.overrides)
+    out = unlearn(config)
     print(f"unlearned model, config, step log and run.json written to {out}")
+    if config.eval != "none":
+        print(f"evaluation: {out / 'results.json'}; report: {out / 'report.html'}")
     return 0

@@ -76,7 +76,7 @@ def show(results: dict[str, Any], out: Path) -> str:
                f"{flu.get('extra', {}).get('perplexity', float('nan')):.1f} under the original "
                "model")
     report = out / "report.html"
-    saved = [f"{out / 'model'} (model, steps.jsonl, run.json)", str(out / "results.json")]
+    saved = [f"{out}/ (model, steps.jsonl, run.json)", str(out / "results.json")]
     if report.is_file():
         saved.append(str(report))
     return "\n\n".join([head, table(results), fluency, "Examples\n" + examples(results),

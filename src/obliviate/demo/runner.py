@@ -18,6 +18,7 @@ from obliviate.methods import build_method
 from obliviate.models import load_model
 from obliviate.models.embedded import DEFAULT_MODEL
 from obliviate.pipeline import RunSets, training_data, unlearn
+from obliviate.reports import write_report
 
 DEFAULT_METHOD = "npo"
 
@@ -51,7 +52,7 @@ def demo_config(s: DemoSettings) -> RunConfig:
     data = DataConfig(forget=demo_spec("forget", s.limit), retain=demo_spec("retain", s.limit),
                       holdout=demo_spec("holdout", s.limit), probes=demo_spec("probes", s.limit))
     return RunConfig(model=s.model, method=s.method, method_args={**tuned.args, **s.method_args},
-                     data=data, train=train, output_dir=str(s.out / "model"), overwrite=True)
+                     data=data, train=train, output_dir=str(s.out), overwrite=True)
 
 
 def check_demo_folder(out: Path) -> None:
@@ -89,6 +90,7 @@ def run_demo(s: DemoSettings) -> dict[str, Any]:
                        "criteria": criteria(results)}
     write_results(s.out / "results.json", results)
     (s.out / "demo.json").write_text(json.dumps(results["demo"], indent=2) + "\n")
+    write_report([s.out])
     return results
 
 

@@ -9,6 +9,7 @@ scored by the same suites as weight-based methods (``obliviate eval --wrapper ..
   with flipped labels (here refusals) and correctly labelled retain examples placed before the
   question.
 """
-from obliviate.inputs.wrappers import WRAPPERS, PromptWrapper, build_wrapper, wrap_datasets
+from obliviate.inputs.wrappers import (WRAPPERS, PromptWrapper, build_wrapper, describe_wrappers,
+                                       wrap_datasets)
 
-__all__ = ["WRAPPERS", "PromptWrapper", "build_wrapper", "wrap_datasets"]
+__all__ = ["WRAPPERS", "PromptWrapper", "build_wrapper", "describe_wrappers", "wrap_datasets"]

@@ -55,6 +55,20 @@ def icul(forget: list[Example] | None = None, retain: list[Example] | None = Non
     return PromptWrapper("icul", lambda q: f"{context}Question: {q}\nAnswer:")
 
 
+#: name -> (summary, paper) for listings and the docs.
+WRAPPER_INFO = {
+    "guardrail": ("An instruction not to reveal the forget topic, before every question.",
+                  "Thaker et al. 2024, arXiv:2403.03329"),
+    "icul": ("In-context unlearning: forget examples with refusal labels, then retain "
+             "examples, in the prompt.", "Pawelczyk et al. 2023, arXiv:2310.07579"),
+}
+
+
+def describe_wrappers() -> list[dict[str, str]]:
+    return [{"name": n, "summary": WRAPPER_INFO[n][0], "paper": WRAPPER_INFO[n][1]}
+            for n in WRAPPERS.names()]
+
+
 def build_wrapper(name: str, **options: object) -> PromptWrapper:
     return WRAPPERS.get(name)(**options)
 

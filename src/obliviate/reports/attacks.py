@@ -1,7 +1,11 @@
-"""Attack results as table rows. ``attack_results.json`` may nest attacks, variants and metric
-keys in any way: every object holding ``original``, ``unlearned`` and ``attacked`` numbers is
-one row, named by the keys on the path to it (``metrics``/``results`` levels are skipped; the
-last key is the metric, the rest the attack and variant)."""
+"""Attack results as table rows.
+
+An ``attack_results.json`` of kind "obliviate.attack_results" (:mod:`obliviate.attacks.report`)
+gives one row per attack and metric from ``attacks.<name>.headline`` (the primary variant, or
+the variant with the highest recovery), and one row per skipped attack with its ``reason``.
+Any other document may nest attacks, variants and metric keys in any way: every object holding
+``original``, ``unlearned`` and ``attacked`` numbers is one row, named by the keys on the path
+to it (``metrics``/``variants`` levels are skipped; the last key is the metric)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -49,8 +53,27 @@ def _name(node: Any, fallback: str) -> str:
     return fallback
 
 
+def headline_rows(document: dict[str, Any]) -> list[AttackRow]:
+    """The headline rows of an obliviate attack results document."""
+    rows = []
+    for name, entry in (document.get("attacks") or {}).items():
+        if not isinstance(entry, dict):
+            continue
+        if entry.get("status") == "skipped":
+            rows.append(AttackRow(name, "-", None, None, None, None,
+                                  f"skipped: {entry.get('reason') or 'no reason given'}"))
+            continue
+        for key, row in (entry.get("headline") or {}).items():
+            if isinstance(row, dict):
+                label = f"{name} ({row['variant']})" if row.get("variant") else name
+                rows.append(_row([label, key], row))
+    return rows
+
+
 def attack_rows(document: Any) -> list[AttackRow]:
-    """Every row of an attack results document (depth-first, in document order)."""
+    """The rows of an attack results document (see the module docstring)."""
+    if isinstance(document, dict) and document.get("kind") == "obliviate.attack_results":
+        return headline_rows(document)
     rows: list[AttackRow] = []
 
     def walk(node: Any, path: list[str]) -> None:
@@ -59,7 +82,7 @@ def attack_rows(document: Any) -> list[AttackRow]:
                 rows.append(_row(path, node))
                 return
             for key, value in node.items():
-                if key not in ("settings", "config", "environment"):
+                if key not in ("settings", "config", "environment", "baseline", "families"):
                     walk(value, path + [str(key)])
         elif isinstance(node, list):
             for i, value in enumerate(node):

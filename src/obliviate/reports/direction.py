@@ -35,7 +35,7 @@ UNITS = {
     "exact_memorization": "fraction of tokens, 0-1", "extraction_strength": "fraction, 0-1",
     "forget_quality": "KS-test p-value", "model_utility": "harmonic mean, 0-1",
     "perplexity": "perplexity", "privleak": "relative AUC gap", "efficiency": "seconds",
-    "fluency": "entropy, bits", "min_k": "mean log-prob, nats",
+    "fluency": "share of distinct tokens, 0-1", "min_k": "mean log-prob, nats",
 }
 
 GOAL_HINT = {"higher": "higher is better", "lower": "lower is better",

@@ -26,6 +26,7 @@ class Section:
     title: str
     blocks: list[Block] = field(default_factory=list)
     anchor: str = ""
+    in_nav: bool = True
 
 
 @dataclass
@@ -94,8 +95,9 @@ def build_document(runs: list[RunData], retain: dict[str, Any] | None,
     if figure is not None:
         sections.append(Section("Forget-versus-utility trade-off", [figure], "tradeoff"))
     for i, run in enumerate(runs):
-        for section in run_sections(run, retain, prefix=f"run{i}-"):
+        for j, section in enumerate(run_sections(run, retain, prefix=f"run{i}-")):
             section.title = f"{run.name}: {section.title}"
+            section.in_nav = j == 0
             sections.append(section)
     return Document(f"Unlearning leaderboard: {len(runs)} runs",
                     ", ".join(sorted({r.method for r in runs})), sections)

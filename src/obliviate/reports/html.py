@@ -41,6 +41,9 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: now
 td.better { color: var(--better); font-weight: 600; } td.better::before { content: "\\2713  "; }
 td.worse { color: var(--worse); font-weight: 600; } td.worse::before { content: "\\2717  "; }
 td.unclear { color: var(--unclear); } td.unclear::before { content: "~ "; }
+td.better, td.worse, td.unclear, table.nowrap td { white-space: nowrap; }
+table.text { table-layout: fixed; } table.text td { overflow-wrap: anywhere; }
+table.text th:first-child { width: 8%; }
 td.best { font-weight: 700; text-decoration: underline; }
 figure { margin: 12px 0; } figure img { max-width: 100%; height: auto; border-radius: 6px;
   border: 1px solid var(--line); background: #fff; }
@@ -60,7 +63,8 @@ def _card(card: Card) -> str:
 
 
 def _table(table: Table) -> str:
-    head = "".join(f'<th scope="col">{escape(h)}</th>' for h in table.headers)
+    head = "".join(f'<th scope="col">{escape(h).replace("/", "/<wbr>")}</th>'
+                   for h in table.headers)
     body = []
     for row in table.rows:
         cells = []
@@ -69,7 +73,8 @@ def _table(table: Table) -> str:
             attr = f' class="{classes}"' if classes else ""
             cells.append(f"<td{attr}>{escape(cell.text)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
-    return (f'<div class="table-wrap"><table><thead><tr>{head}</tr></thead>'
+    css = f' class="{table.layout}"' if table.layout else ""
+    return (f'<div class="table-wrap"><table{css}><thead><tr>{head}</tr></thead>'
             f'<tbody>{"".join(body)}</tbody></table></div>')
 
 
@@ -97,7 +102,7 @@ def _section(section: Section) -> str:
 def render_html(document: Document, footer: str = "") -> str:
     """The whole page as a string."""
     nav = " ".join(f'<a href="#{escape(s.anchor)}">{escape(s.title)}</a>'
-                   for s in document.sections)
+                   for s in document.sections if s.in_nav)
     body = "\n".join(_section(s) for s in document.sections)
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'

@@ -75,7 +75,7 @@ def leaderboard_table(runs: list[RunData], forget_key: str, utility_key: str,
     others = sorted(set().union(*(set(r.after) for r in runs)) - {forget_key, utility_key})
     keys = [forget_key, utility_key] + others
     table = Table(["run", "method", "model"] + keys + ["train time (s)", "peak memory (MB)"],
-                  numeric=set(range(3, 5 + len(keys))))
+                  numeric=set(range(3, 5 + len(keys))), layout="nowrap")
     ref = next((r.after[k] for r in runs for k in [forget_key] if k in r.after), {})
     forget_goal = goal(forget_key, ref, reference)
     order = sorted(runs, key=lambda r: _rank(metric_value(r.after, forget_key), forget_goal,
@@ -100,7 +100,7 @@ def leaderboard_table(runs: list[RunData], forget_key: str, utility_key: str,
                      else retain_value)(metrics, k)
             is_best = info is not None and value is not None and value == best[k]
             cells.append(Cell(fmt(value), "best" if is_best else ""))
-        cells += [Cell(fmt(info.get(k)) if info is not None else Cell("-"))
+        cells += [Cell(fmt(info.get(k)) if info is not None else "-")
                   for k in ("wall_time_s", "peak_memory_mb")]
         table.rows.append(cells)
     return table
@@ -142,6 +142,9 @@ def tradeoff_plot(runs: list[RunData], forget_key: str, utility_key: str,
                        facecolor="white" if marker == "s" else PALETTE[-1],
                        edgecolor=PALETTE[-1], linewidth=1.6, label=label)
             points.append((label, x, y))
+    for name, x, y in points:  # names beside the points, for grey print
+        ax.annotate(name, (x, y), textcoords="offset points", xytext=(7, 5), fontsize=8,
+                    color="#222222")
     xs = [x for _, x, _ in points]
     if metric_name(forget_key) == "forget_quality" and min(xs) > 0 and max(xs) / min(xs) > 100:
         ax.set_xscale("log")

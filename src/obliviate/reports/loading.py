@@ -39,8 +39,14 @@ class RunData:
 
     @property
     def model_id(self) -> str:
-        model = self.results.get("model") or self.run_info.get("model") or {}
-        return str(model.get("id") or "-") if isinstance(model, dict) else str(model)
+        """The model that was unlearned (run.json, the before block, the config), else the
+        evaluated model's id."""
+        for model in (self.run_info.get("model"), (self.results.get("before") or {}).get("model"),
+                      (self.results.get("config") or {}).get("model"), self.results.get("model")):
+            name = model.get("id") if isinstance(model, dict) else model
+            if name:
+                return str(name)
+        return "-"
 
 
 def _read_json(path: Path, what: str) -> Any:

@@ -2,6 +2,7 @@
 the summary card, metrics before/after with intervals and verdicts, samples, attacks."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +24,8 @@ class Table:
     headers: list[str]
     rows: list[list[Cell]] = field(default_factory=list)
     numeric: set[int] = field(default_factory=set)  # columns aligned right
+    layout: str = ""  # "nowrap": short cells on one line (wide tables scroll); "text": long
+    #                     free text, fixed column widths, wrapped anywhere
 
 
 def fmt(value: Any, digits: int = 4) -> str:
@@ -54,7 +57,9 @@ def summary_card(run: RunData) -> list[tuple[str, str]]:
     r, info = run.results, run.run_info
     timings = r.get("timings") or {}
     wall = number(info.get("wall_time_s")) or number(timings.get("train_s"))
-    eval_s = sum(v for v in (number(x) for x in timings.values()) if v is not None)
+    before_timings = (r.get("before") or {}).get("timings") or {}
+    eval_s = sum(v for v in (number(x) for x in [*timings.values(), *before_timings.values()])
+                 if v is not None)
     memory = number(info.get("peak_memory_mb")) or number(r.get("peak_memory_mb"))
     trainable, total = number(info.get("trainable_parameters")), number(info.get("total_parameters"))
     card = [("method", run.method), ("model", run.model_id),
@@ -64,8 +69,10 @@ def summary_card(run: RunData) -> list[tuple[str, str]]:
             ("evaluation time", f"{eval_s:.1f} s" if timings else "-"),
             ("peak memory", f"{memory:,.0f} MB" if memory is not None else "-")]
     if trainable is not None and total:
+        share = 100 * trainable / total
         card.append(("trainable parameters", f"{trainable:,.0f} of {total:,.0f} "
-                                             f"({100 * trainable / total:.2g}%)"))
+                     f"({share:.0f}%)" if share >= 10 else f"{trainable:,.0f} of "
+                     f"{total:,.0f} ({share:.2g}%)"))
     env = r.get("environment") or {}
     card += [("device", str(env.get("device") or "-")),
              ("obliviate", f"{r.get('obliviate_version', '-')} (commit "
@@ -98,6 +105,15 @@ def metrics_table(run: RunData, retain_metrics: dict[str, Any] | None) -> Table:
     return table
 
 
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def clip(text: Any, limit: int = 300) -> str:
+    """A sample's text, control characters shown as U+FFFD, cut to ``limit`` characters."""
+    text = CONTROL.sub("\ufffd", str(text))
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
 def _sample_id(sample: dict[str, Any]) -> tuple[str, str]:
     return str(sample.get("key", "")), str(sample.get("prompt", ""))
 
@@ -107,18 +123,18 @@ def samples_table(run: RunData, limit: int = 12) -> Table:
     before = {_sample_id(s): s for s in run.samples_before}
     has_before = bool(before)
     headers = ["set", "prompt", "reference"] + (["before", "after"] if has_before else ["answer"])
-    table = Table(headers)
+    table = Table(headers, layout="text")
     seen: set[str] = set()
     for sample in run.samples_after:
         ident = _sample_id(sample)
         if ident[1] in seen or len(table.rows) >= limit:
             continue
         seen.add(ident[1])
-        row = [Cell(ident[0].rsplit("/", 1)[0] or "-"), Cell(ident[1]),
-               Cell(str(sample.get("reference", "")))]
+        row = [Cell(ident[0].rsplit("/", 1)[0] or "-"), Cell(clip(ident[1])),
+               Cell(clip(sample.get("reference", "")))]
         if has_before:
-            row.append(Cell(str((before.get(ident) or {}).get("generation", "-"))))
-        row.append(Cell(str(sample.get("generation", ""))))
+            row.append(Cell(clip((before.get(ident) or {}).get("generation", "-"))))
+        row.append(Cell(clip(sample.get("generation", ""))))
         table.rows.append(row)
     return table
 

@@ -1,0 +1,203 @@
+"""``obliviate bench``: fine-tune (cached) the target and retain models, run each method on the
+target for each forget split, evaluate every model with the benchmark's suite (forget quality
+and PrivLeak against the retain model's results) and write the leaderboard."""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from obliviate.bench.data import BenchData, Split
+from obliviate.bench.finetune import cache_key, cached_finetune, cached_results
+from obliviate.bench.leaderboard import headline_keys, make_row, write_leaderboard
+from obliviate.bench.tiny import TINY_ARCH, TINY_NAME, write_tiny_model
+from obliviate.config import DataConfig, RunConfig, TrainConfig
+from obliviate.data.spec import DataSpec
+from obliviate.errors import ConfigError
+from obliviate.evaluation import dataset_hash, write_results
+from obliviate.models import load_model, obliviate_home
+
+
+@dataclass
+class BenchOptions:
+    """Everything one bench run needs (the CLI and presets fill it)."""
+
+    benchmark: str
+    methods: list[str]
+    model: str = TINY_NAME
+    forget: list[str] = field(default_factory=lambda: ["10"])
+    workdir: Path | None = None
+    source: str | None = None
+    n_people: int = 40
+    seed: int = 0
+    finetune: TrainConfig = field(default_factory=lambda: TrainConfig(
+        lr=3e-3, epochs=25, batch_size=16, warmup_steps=50, weight_decay=0.0, max_length=128))
+    unlearn: TrainConfig = field(default_factory=lambda: TrainConfig(
+        lr=1e-4, max_steps=30, batch_size=16, max_length=128))
+    method_args: dict[str, dict[str, Any]] = field(default_factory=dict)
+    method_train: dict[str, dict[str, Any]] = field(default_factory=dict)
+    device: str | None = None
+    max_new_tokens: int = 48
+    forget_corpus: str | None = None
+    retain_corpus: str | None = None
+    mmlu_source: str | None = None
+    muse_scal: bool = False
+    muse_sust: bool = False
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.methods:
+            raise ConfigError("bench needs at least one method (--methods npo,graddiff).")
+        self.workdir = Path(self.workdir) if self.workdir else obliviate_home() / "bench"
+
+
+def load_bench(opts: BenchOptions) -> BenchData:
+    from obliviate.bench import data as d
+    from obliviate.data.benchmarks import BENCHMARKS
+    BENCHMARKS.get(opts.benchmark)  # "did you mean" for unknown names
+    if opts.benchmark == "synthetic":
+        return d.load_synthetic_bench(opts.workdir / "data", opts.forget, opts.n_people,
+                                      opts.seed, from_scratch=opts.model == TINY_NAME)
+    if opts.benchmark == "tofu":
+        return d.load_tofu_bench(opts.source or "locuslab/TOFU", opts.forget)
+    if opts.benchmark == "muse":
+        bench = d.load_muse_bench(opts.source or "news")
+        bench.splits += muse_extra_splits(bench.splits[0], opts.muse_scal, opts.muse_sust)
+        return bench
+    return d.load_wmdp_bench(opts.source or "cais/wmdp", opts.forget_corpus,
+                             opts.retain_corpus, opts.mmlu_source)
+
+
+def muse_extra_splits(base: Split, scal: bool, sust: bool, parts: int = 4) -> list[Split]:
+    """MUSE C5 scalability (forget the first 1/4, 2/4, ... of the forget corpus, each run from
+    the target) and C6 sustainability (forget the 4 quarters one after the other, each run
+    from the previous one's output; ``sust-`` splits are chained by the runner)."""
+    n = len(base.forget)
+    out = []
+    for i in range(1, parts + 1):
+        if scal:
+            out.append(replace(base, name=f"scal-{i}of{parts}", forget=base.forget[:n * i // parts]))
+        if sust:
+            out.append(replace(base, name=f"sust-{i}of{parts}",
+                               forget=base.forget[n * (i - 1) // parts:n * i // parts]))
+    return sorted(out, key=lambda s: s.name)
+
+
+def base_model(opts: BenchOptions, bench: BenchData) -> tuple[str, str]:
+    """(model spec, weights hash) of the model fine-tuning starts from."""
+    if opts.model != TINY_NAME:
+        loaded = load_model(opts.model, device=opts.device)
+        return opts.model, loaded.weights_hash
+    key = cache_key(TINY_ARCH, opts.seed, sorted(set(bench.texts)))
+    out = opts.workdir / "cache" / f"tiny-base-{key}"
+    if not (out / "config.json").is_file():
+        write_tiny_model(out, bench.texts, seed=opts.seed)
+    return str(out), key
+
+
+def unlearn_run(opts: BenchOptions, method: str, start: str, split: Split,
+                out: Path) -> Path:
+    """Run ``method`` from model ``start`` on the split's forget (and retain) set."""
+    from obliviate.models import load_model
+    from obliviate.pipeline import RunSets, unlearn
+    train = TrainConfig(**{**asdict(opts.unlearn), **opts.method_train.get(method, {})})
+    config = RunConfig(model=start, method=method, method_args=opts.method_args.get(method, {}),
+                       data=DataConfig(forget=DataSpec(f"{opts.benchmark}:{split.name}:forget")),
+                       train=train, output_dir=str(out), overwrite=True, device=opts.device)
+    sets = RunSets(forget=split.forget, forget_format=split.data_format,
+                   retain=split.retain, retain_format=split.data_format)
+    loaded = load_model(start, device=opts.device)
+    return unlearn(config, loaded=loaded, progress=opts.progress, sets=sets)
+
+
+def run_bench(opts: BenchOptions) -> tuple[list[dict[str, Any]], Path]:
+    """Run the benchmark; returns the leaderboard rows and the folder it was written to."""
+    bench = load_bench(opts)
+    cache = opts.workdir / "cache"
+    eval_kw = {"max_new_tokens": opts.max_new_tokens, "max_length": opts.finetune.max_length,
+               "device": opts.device}
+    total = len(bench.splits) * (len(opts.methods) + 2)
+    bar = tqdm(total=total, desc=f"bench {opts.benchmark}", unit="run",
+               disable=not opts.progress)
+    base, base_hash = base_model(opts, bench)
+    bar.set_postfix_str("fine-tuning the target model")
+    target = (str(cached_finetune(base, base_hash, bench.full_train, cache, "target",
+                                  opts.finetune, bench.data_format, opts.device, opts.progress))
+              if bench.full_train else base)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    out_dir = opts.workdir / "runs" / f"{opts.benchmark}-{stamp}"
+    rows: list[dict[str, Any]] = []
+    chained: dict[str, str] = {}
+    for split in bench.splits:
+        rows += _split_rows(opts, bench, split, base, base_hash, target, out_dir, eval_kw,
+                            chained, bar)
+    bar.close()
+    write_leaderboard(rows, out_dir)
+    (out_dir / "bench.json").write_text(json.dumps(_describe(opts, bench, base, target),
+                                                   indent=2, default=str) + "\n")
+    return rows, out_dir
+
+
+def _split_rows(opts, bench, split, base, base_hash, target, out_dir, eval_kw, chained, bar):
+    cache = opts.workdir / "cache"
+    retain_results = None
+    collected: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = []
+    if split.retain_train:
+        bar.set_postfix_str(f"{split.name}: retain model")
+        retain_dir = cached_finetune(base, base_hash, split.retain_train, cache,
+                                     f"retain-{split.name}", opts.finetune, split.data_format,
+                                     opts.device, opts.progress)
+        retain_results = cached_results(retain_dir, split.name, split.eval_sets, bench.suite,
+                                         None, self_reference=True, **eval_kw)
+        collected.append(("retain", "retain", retain_results, {}))
+    bar.update(1)
+    bar.set_postfix_str(f"{split.name}: original")
+    original = cached_results(Path(target), split.name, split.eval_sets, bench.suite,
+                              retain_results, **eval_kw) if Path(target).is_dir() else \
+        _eval_spec(target, split, bench, retain_results, eval_kw)
+    collected.append(("original", "original", original, {}))
+    bar.update(1)
+    for method in opts.methods:
+        bar.set_postfix_str(f"{split.name}: {method}")
+        start = chained.get(method, target) if split.name.startswith("sust-") else target
+        run = out_dir / split.name / method
+        done = unlearn_run(opts, method, start, split, run)
+        if split.name.startswith("sust-"):
+            chained[method] = str(done)
+        results = cached_results(done, split.name, split.eval_sets, bench.suite,
+                                 retain_results, **eval_kw)
+        write_results(done / "results.json", results)
+        info = json.loads((done / "run.json").read_text())
+        collected.append((method, "unlearned", results, {
+            "steps": info.get("steps"), "wall_time_s": info.get("wall_time_s")}))
+        bar.update(1)
+    keys = headline_keys(bench.suite, [c[2] for c in collected])
+    util = "model_utility" if "model_utility" in keys else None
+    base_util = (original.get("metrics", {}).get(util) or {}).get("value") if util else None
+    rows = []
+    for method, kind, results, extra in collected:
+        if util:
+            mu = (results.get("metrics", {}).get(util) or {}).get("value")
+            ratio = mu / base_util if mu is not None and base_util else None
+            extra = {**extra, "utility_vs_original": ratio}
+        rows.append(make_row(bench.name, split.name, method, kind, results, keys, extra))
+    return rows
+
+
+def _eval_spec(spec, split, bench, reference, eval_kw):
+    from obliviate.bench.finetune import evaluate_model
+    loaded = load_model(spec, device=eval_kw.get("device"))
+    kw = {k: v for k, v in eval_kw.items() if k != "device"}
+    return evaluate_model(loaded, split.eval_sets, bench.suite, reference, **kw)
+
+
+def _describe(opts: BenchOptions, bench: BenchData, base: str, target: str) -> dict[str, Any]:
+    return {"benchmark": bench.name, "suite": bench.suite, "base_model": base,
+            "target_model": target, "options": asdict(opts),
+            "splits": {s.name: {"forget": len(s.forget), "retain": len(s.retain or []),
+                                "eval_sets": {k: dataset_hash(v) for k, v in s.eval_sets.items()}}
+                       for s in bench.splits}}

@@ -1,0 +1,47 @@
+"""``obliviate bench BENCHMARK --model M --methods a,b --forget 1,5,10`` (or ``--preset
+privacy|copyright|harm``): cached target and retain models, each method run on the target,
+every model evaluated with the benchmark's suite, a leaderboard in CSV and Markdown."""
+from __future__ import annotations
+
+import argparse
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    from obliviate.commands.finetune import _train_args
+
+    p = sub.add_parser("bench", help="benchmark methods: target/retain models, runs, leaderboard",
+                       description="Fine-tune (once, cached) the target and retain models, run "
+                       "each method on the target, evaluate with the benchmark's suite and write "
+                       "leaderboard.csv / leaderboard.md.")
+    p.add_argument("benchmark", nargs="?", help="synthetic, tofu, muse or wmdp (or --preset)")
+    p.add_argument("--preset", help="privacy, copyright, harm, or a preset YAML file")
+    p.add_argument("--model", help="base model ('tiny', an embedded name, a directory, a hub id)")
+    p.add_argument("--methods", help="comma-separated methods, e.g. graddiff,npo,idk")
+    p.add_argument("--forget", help="forget splits in percent, e.g. 1,5,10 (tofu/synthetic)")
+    p.add_argument("--source", help="benchmark hub id or local folder")
+    p.add_argument("--steps", type=int, help="unlearning optimizer steps per method")
+    p.add_argument("--unlearn-lr", type=float, help="unlearning learning rate")
+    p.add_argument("--set", action="append", default=[], metavar="METHOD.KEY=VALUE",
+                   help="per-method setting, e.g. npo.beta=0.2 or npo.train.lr=5e-5")
+    p.add_argument("--forget-corpus", help="wmdp: forget corpus JSONL")
+    p.add_argument("--retain-corpus", help="wmdp: retain corpus JSONL")
+    p.add_argument("--mmlu-source", help="wmdp: MMLU hub id or folder")
+    p.add_argument("--muse-scal", action="store_true", help="muse: scalability runs (forget "
+                   "1/4, 2/4, 3/4, all of the forget corpus)")
+    p.add_argument("--muse-sust", action="store_true", help="muse: sustainability runs (four "
+                   "sequential unlearning requests)")
+    _train_args(p)
+    p.set_defaults(handler=handle, epochs=None, lr=None, batch_size=None, max_length=None,
+                   n_people=None, seed=None)
+    p.add_argument("--max-new-tokens", type=int, help="generation length for ROUGE")
+
+
+def handle(args: argparse.Namespace) -> int:
+    from obliviate.bench.presets import options_from
+    from obliviate.bench.runner import run_bench
+
+    opts = options_from(args)
+    rows, out = run_bench(opts)
+    print((out / "leaderboard.md").read_text())
+    print(f"leaderboard written to {out / 'leaderboard.csv'} and {out / 'leaderboard.md'}")
+    return 0
