@@ -56,6 +56,7 @@ def _args(unlearned, files, out, *extra) -> list[str]:
             str(files["jail"]), "--multilingual", "demo", "--max-length", "256", *extra]
 
 
+@pytest.mark.filterwarnings("ignore:.*truncated")
 def test_every_attack_reports_recovery(models, files, tmp_path, capsys):
     original, unlearned = models
     before = _tree_hash(unlearned)
@@ -87,6 +88,7 @@ def test_every_attack_reports_recovery(models, files, tmp_path, capsys):
     assert "Recovery" in printed and "heldout *" in printed
 
 
+@pytest.mark.filterwarnings("ignore:.*truncated")
 def test_original_results_file_and_subset(models, files, tmp_path, tiny_tokenizer):
     original, unlearned = models
     from obliviate.models import load_model

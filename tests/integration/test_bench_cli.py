@@ -43,3 +43,24 @@ def test_bench_synthetic_writes_leaderboard(tmp_path, capsys):
     assert main(["bench", "synthetic", "--methods", "graddiff", "--workdir", str(tmp_path),
                  "--steps", "1", "--max-new-tokens", "4", *TINY]) == 0
     assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == cached
+
+
+def test_presets_ship_with_the_package():
+    """The presets are package data (obliviate/bench/presets/*.yaml), found through
+    importlib.resources, not through a configs/ folder next to the source tree."""
+    import argparse
+
+    from obliviate.bench.presets import PRESETS, load_preset, options_from, packaged_preset
+
+    for name in PRESETS:
+        assert packaged_preset(name) is not None, name
+        assert load_preset(name)["benchmark"] in ("synthetic", "muse", "wmdp")
+    args = argparse.Namespace(
+        preset="privacy", benchmark=None, model=None, source=None, workdir=None, device=None,
+        n_people=None, seed=None, forget_corpus=None, retain_corpus=None, mmlu_source=None,
+        max_new_tokens=None, methods=None, forget=None, muse_scal=False, muse_sust=False,
+        no_progress=True, lr=None, epochs=None, batch_size=None, max_length=None,
+        unlearn_lr=None, steps=7, set=[])
+    opts = options_from(args)
+    assert opts.benchmark == "synthetic" and opts.model == "tiny"
+    assert opts.unlearn.max_steps == 7  # flags override the preset

@@ -15,7 +15,8 @@ QA = [Example("Who guards the silver gate?", "Ilsa."), Example("Where?", "Calder
 
 def test_logit_lens_on_the_last_layer_is_the_models_output(tiny_model, tiny_tokenizer):
     prompts, first = first_answer_items(tiny_tokenizer, QA, 128)
-    assert len(prompts) == 3 and first[0] == tiny_tokenizer("I", add_special_tokens=False)["input_ids"][0]
+    first_i = tiny_tokenizer("I", add_special_tokens=False)["input_ids"][0]
+    assert len(prompts) == 3 and first[0] == first_i
     states = layer_states(tiny_model, prompts, pad_id(tiny_tokenizer), batch_size=2)
     assert states.shape == (len(decoder_layers(tiny_model)), 3, tiny_model.config.hidden_size)
     lens = lens_logits(tiny_model, states)

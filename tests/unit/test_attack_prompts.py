@@ -15,9 +15,11 @@ from obliviate.attacks.prompts import (
 from obliviate.data.types import Example
 from obliviate.errors import DataError
 
-FORGET = [Example("Who guards the gate?", "Ilsa guards it.", {"paraphrase": "Who is the gate's guard?"}),
+FORGET = [Example("Who guards the gate?", "Ilsa guards it.",
+                  {"paraphrase": "Who is the gate's guard?"}),
           Example("Where does Orrin live?", "In Calder Vale.", {}),
-          Example("What does Mira brew?", "Ember tea.", {"paraphrase": ["Mira brews what?", "What is Mira's brew?"]})]
+          Example("What does Mira brew?", "Ember tea.",
+                  {"paraphrase": ["Mira brews what?", "What is Mira's brew?"]})]
 RETAIN = [Example("What is ice?", "Frozen water.")]
 
 

@@ -50,5 +50,6 @@ def test_relearn_views_split_heldout(tiny_model, tiny_tokenizer):
     used = whole.settings["relearned_rows"]
     assert len(used) == 2 and held.variant == "heldout"
     assert held.rows["forget"] == [i for i in range(5) if i not in used]
-    assert [e.prompt for e in held.datasets["forget"]] == [FORGET[i].prompt for i in held.rows["forget"]]
+    wanted = [FORGET[i].prompt for i in held.rows["forget"]]
+    assert [e.prompt for e in held.datasets["forget"]] == wanted
     assert whole.model is held.model and whole.model is not tiny_model

@@ -161,6 +161,6 @@ def recovery(original: float | None, unlearned: float | None,
         return None, "a score is missing (not computed or not finite)"
     gap = original - unlearned
     if abs(gap) < RECOVERY_EPS * max(1.0, abs(original), abs(unlearned)):
-        return None, (f"original and unlearned differ by less than {RECOVERY_EPS:g} (relative): nothing "
-                      "measurable was forgotten on this metric, so recovery is undefined")
+        return None, (f"original and unlearned differ by less than {RECOVERY_EPS:g} (relative): "
+                      "nothing measurable was forgotten on this metric, so recovery is undefined")
     return (attacked - unlearned) / gap, None

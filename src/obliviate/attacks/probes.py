@@ -49,7 +49,8 @@ def final_norm(model: nn.Module) -> nn.Module:
     holders = [model]
     if hasattr(model, "get_decoder"):
         holders.insert(0, model.get_decoder())
-    holders += [getattr(model, n) for n in ("model", "transformer", "gpt_neox") if hasattr(model, n)]
+    holders += [getattr(model, n) for n in ("model", "transformer", "gpt_neox")
+                if hasattr(model, n)]
     for holder in holders:
         for name in ("norm", "final_layer_norm", "ln_f"):
             if isinstance(getattr(holder, name, None), nn.Module):

@@ -12,7 +12,7 @@ import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -145,12 +145,13 @@ def original_baseline(original_model: Any, original_results: Any, tokenizer: Any
     return Baseline("original", dict(results["metrics"]))
 
 
-def run_views(spec: Any, ctx: AttackContext, bases: list[Baseline],
-              opts: EvalOptions) -> dict[str, Any]:
+def run_views(spec: Any, ctx: AttackContext, bases: list[Baseline], opts: EvalOptions,
+              log: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
     """Run one attack and evaluate its views; a skipped attack is recorded, not raised."""
     start, variants = time.perf_counter(), []
     try:
         for view in spec.run(ctx):
+            log(f"  {spec.name}: {view.variant} ({time.perf_counter() - start:.0f}s)")
             if view.metrics is not None:
                 compared = {k: (*v, []) for k, v in view.metrics.items()}
             else:
@@ -160,6 +161,7 @@ def run_views(spec: Any, ctx: AttackContext, bases: list[Baseline],
             variants.append((view, compared))
             view.model = None  # drop the attacked copy before the next view is built
     except AttackSkipped as why:
+        log(f"  {spec.name}: skipped ({why})")
         return attack_entry(spec, [], time.perf_counter() - start, skipped=str(why))
     return attack_entry(spec, variants, time.perf_counter() - start)
 
@@ -169,13 +171,16 @@ def run_attacks(
     attacks: list[str] | tuple[str, ...] = DEFAULT_ATTACKS, settings: AttackSettings | None = None,
     original_model: Any = None, original_results: dict[str, Any] | str | Path | None = None,
     opts: EvalOptions | None = None, info: dict[str, Any] | None = None,
+    log: Callable[[str], None] = lambda _: None,
 ) -> dict[str, Any]:
-    """Run ``attacks`` on the unlearned ``model`` and return the attack_results document."""
+    """Run ``attacks`` on the unlearned ``model`` and return the attack_results document;
+    ``log`` receives one progress line per step."""
     opts, settings = opts or EvalOptions(), settings or AttackSettings()
     specs = [ATTACKS.get(name) for name in attacks]
     if not datasets.get("forget"):
         raise DataError("the attacks need a non-empty forget set.")
     t0 = time.perf_counter()
+    log("evaluating the unlearned and the original model")
     unlearned_cache = ScoreCache()
     unlearned = Baseline("unlearned", evaluate_entries(model, tokenizer, datasets, opts,
                                                        unlearned_cache), model, unlearned_cache)
@@ -185,7 +190,8 @@ def run_attacks(
                         opts.max_length, opts.batch_size)
     entries = {}
     for spec in specs:
-        entries[spec.name] = run_views(spec, ctx, [original, unlearned], opts)
+        log(f"attack {spec.name}")
+        entries[spec.name] = run_views(spec, ctx, [original, unlearned], opts, log)
         timings[f"{spec.name}_s"] = entries[spec.name]["time_s"]
     timings["total_s"] = time.perf_counter() - t0
     return build_document(entries, original.entries, unlearned.entries, datasets, settings,

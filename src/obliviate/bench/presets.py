@@ -1,38 +1,65 @@
 """Bench presets for the three applications of unlearning (privacy, copyright, harm): YAML
-files in ``configs/presets/`` whose keys are :class:`BenchOptions` fields; command-line flags
-override them."""
+files shipped inside the package (``obliviate/bench/presets/*.yaml``, read with
+:mod:`importlib.resources` so an installed wheel finds them) whose keys are
+:class:`BenchOptions` fields; command-line flags override them. A preset may also be a YAML
+file path, or a ``configs/presets/<name>.yaml`` in the working directory."""
 from __future__ import annotations
 
 import argparse
 import dataclasses
 import difflib
+from importlib import resources
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from obliviate.bench.runner import BenchOptions
 from obliviate.config import TrainConfig, build, read_yaml
 from obliviate.errors import ConfigError
 
-PRESET_DIRS = [Path(__file__).resolve().parents[3] / "configs" / "presets",
-               Path.cwd() / "configs" / "presets"]
+#: Package holding the shipped preset files (``<name>.yaml``) and its folder inside it.
+PRESET_PACKAGE, PRESET_FOLDER = "obliviate.bench", "presets"
 PRESETS = ("privacy", "copyright", "harm")
 
 
-def preset_path(name: str) -> Path:
-    """A preset name (privacy, copyright, harm) or a YAML path -> the file."""
+def packaged_preset(name: str):
+    """The shipped preset ``name`` as an :mod:`importlib.resources` Traversable, or None."""
+    entry = resources.files(PRESET_PACKAGE).joinpath(PRESET_FOLDER, f"{name}.yaml")
+    return entry if entry.is_file() else None
+
+
+def preset_path(name: str):
+    """A preset name (privacy, copyright, harm) or a YAML path -> the file (a Path, or a
+    Traversable for a preset shipped in the package)."""
     if Path(name).suffix in (".yaml", ".yml"):
         return Path(name)
-    for folder in PRESET_DIRS:
-        if (folder / f"{name}.yaml").is_file():
-            return folder / f"{name}.yaml"
+    shipped = packaged_preset(name)
+    if shipped is not None:
+        return shipped
+    local = Path.cwd() / "configs" / "presets" / f"{name}.yaml"
+    if local.is_file():
+        return local
     close = difflib.get_close_matches(name, PRESETS, n=1)
     hint = f" Did you mean {close[0]!r}?" if close else ""
-    raise ConfigError(f"unknown preset {name!r}.{hint} Known: {', '.join(PRESETS)} (in "
-                      f"configs/presets/), or pass a YAML file.")
+    raise ConfigError(f"unknown preset {name!r}.{hint} Known: {', '.join(PRESETS)} (shipped in "
+                      f"obliviate/bench/presets/), or pass a YAML file.")
+
+
+def _read_preset(path) -> dict[str, Any]:
+    if isinstance(path, Path):
+        return read_yaml(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as err:
+        raise ConfigError(f"preset {path.name} is not valid YAML: {err}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"preset {path.name} must hold a mapping, not {type(raw).__name__}")
+    return raw
 
 
 def load_preset(name: str) -> dict[str, Any]:
-    raw = read_yaml(preset_path(name))
+    raw = _read_preset(preset_path(name))
     raw.pop("description", None)
     valid = [f.name for f in dataclasses.fields(BenchOptions)]
     for key in raw:
@@ -49,7 +76,6 @@ def _split_list(value: Any) -> list[str]:
 
 def _method_sets(raw: dict[str, Any], items: list[str]) -> None:
     """``npo.beta=0.2`` -> method_args; ``npo.train.lr=5e-5`` -> method_train."""
-    import yaml
     for item in items:
         key, sep, value = item.partition("=")
         parts = key.split(".")

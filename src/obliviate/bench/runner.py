@@ -37,7 +37,7 @@ class BenchOptions:
     finetune: TrainConfig = field(default_factory=lambda: TrainConfig(
         lr=3e-3, epochs=25, batch_size=16, warmup_steps=50, weight_decay=0.0, max_length=128))
     unlearn: TrainConfig = field(default_factory=lambda: TrainConfig(
-        lr=1e-4, max_steps=30, batch_size=16, max_length=128))
+        lr=1e-3, max_steps=40, batch_size=16, max_length=128))
     method_args: dict[str, dict[str, Any]] = field(default_factory=dict)
     method_train: dict[str, dict[str, Any]] = field(default_factory=dict)
     device: str | None = None

@@ -4,6 +4,7 @@ attacks on an unlearned model and write ``attack_results.json`` (see
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
@@ -186,7 +187,8 @@ def handle(args: argparse.Namespace) -> int:
     opts = EvalOptions(args.suite, args.max_length, args.batch_size, args.max_new_tokens)
     doc = run_attacks(loaded.model, loaded.tokenizer, datasets, attacks=list(args.attacks),
                       settings=settings, original_model=original.model if original else None,
-                      original_results=args.original_results, opts=opts, info=info)
+                      original_results=args.original_results, opts=opts, info=info,
+                      log=lambda line: print(line, file=sys.stderr, flush=True))
     write_attack_results(path, doc)
     print(attack_table(doc))
     print(f"\nattack results written to {path}")

@@ -32,7 +32,8 @@ class DemoSettings:
     lr: float | None = None
     out: Path = Path("obliviate-demo")
     limit: int | None = None
-    max_new_tokens: int = 32
+    max_new_tokens: int = 24
+    eval_batch_size: int = 32
     model: str = DEFAULT_MODEL
     method_args: dict[str, Any] = field(default_factory=dict)
     progress: bool = True
@@ -71,7 +72,8 @@ def run_demo(s: DemoSettings) -> dict[str, Any]:
     loaded = load_model(s.model)
     sets = demo_sets(s.limit)
     datasets, suite = sets_as_datasets(sets), demo_suite()
-    before = assess(loaded, datasets, suite, max_new_tokens=s.max_new_tokens)
+    before = assess(loaded, datasets, suite, max_new_tokens=s.max_new_tokens,
+                    batch_size=s.eval_batch_size)
     data = training_data(config, sets, loaded.tokenizer, method.needs.refusals, method)
     if data.idk is None:  # the passages join the forget set unless rows must stay aligned
         passages = load_examples(demo_spec("forget_text", s.limit))
@@ -81,7 +83,8 @@ def run_demo(s: DemoSettings) -> dict[str, Any]:
     train_s = time.perf_counter() - trained_at
     unlearned, original = load_model(str(model_dir)), load_model(s.model)
     after = assess(unlearned, datasets, suite, reference_model=original.model,
-                   run_info=model_dir / "run.json", max_new_tokens=s.max_new_tokens)
+                   run_info=model_dir / "run.json", max_new_tokens=s.max_new_tokens,
+                   batch_size=s.eval_batch_size)
     results = with_before(after, before)
     results["config"] = to_dict(config)
     results["demo"] = {"settings": {**asdict(s), "out": str(s.out)},
