@@ -32,15 +32,17 @@ def assess(loaded: LoadedModel, datasets: dict[str, list[Example]],
            suite: str | list[SuiteEntry] = "default", *, config: dict | None = None,
            data: dict[str, str] | None = None, reference_results: Any = None,
            reference_model: Any = None, run_info: Any = None, max_new_tokens: int = 64,
-           batch_size: int = 8, max_length: int = 512) -> dict[str, Any]:
-    """Evaluate ``loaded`` with ``suite`` and return the results document."""
+           batch_size: int = 8, max_length: int = 512,
+           progress: str | None = None) -> dict[str, Any]:
+    """Evaluate ``loaded`` with ``suite`` and return the results document; ``progress`` (a
+    label) shows a progress bar."""
     start = time.perf_counter()
     was_training = loaded.model.training
     loaded.model.eval()
     metrics = evaluate(loaded.model, loaded.tokenizer, datasets, suite,
                        max_length=max_length, batch_size=batch_size,
                        reference_results=reference_results, reference_model=reference_model,
-                       run_info=run_info, max_new_tokens=max_new_tokens)
+                       run_info=run_info, max_new_tokens=max_new_tokens, progress=progress)
     loaded.model.train(was_training)
     device = next(loaded.model.parameters()).device
     return build_results(metrics, model_id=loaded.name, weights_hash=loaded.weights_hash,

@@ -156,7 +156,7 @@ def evaluate_run(config: RunConfig, loaded: LoadedModel, sets: RunSets,
     return assess(loaded, datasets, suite, config=to_dict(config), data=data_hashes(config),
                   reference_results=config.retain_results, run_info=run_info,
                   max_new_tokens=config.eval_max_new_tokens,
-                  max_length=config.train.max_length)
+                  max_length=config.train.max_length, progress="evaluating")
 
 
 def write_run_files(out: Path, config: RunConfig, loaded: LoadedModel, result: TrainResult) -> None:

@@ -106,14 +106,20 @@ def _tofu_like(name: str, source, splits: list[str], groups, controls: bool) -> 
         data = load_tofu(source, f"forget{pct:02d}")
         sets = tofu_datasets(data)
         extra = _controls(sets) if controls else []
+        forget, retain = data.forget, data.retain
         if groups is not None:
             k = split_size(len(groups), pct)
             full = [e for g in groups for e in g] + extra
             retain_train = [e for g in groups[:-k] for e in g] + extra
+            if controls:
+                # the methods forget what the target learned about the forget people (each
+                # fact in both wordings) and keep the retain people's facts (both wordings)
+                forget = [e for g in groups[-k:] for e in g]
+                retain = [e for g in groups[:-k] for e in g]
         else:
             full = [Example(e.prompt, e.target) for e in load_tofu_full(source)]
             retain_train = list(data.retain)
-        out.append(Split(f"forget{pct:02d}", data.forget, data.retain, sets, retain_train))
+        out.append(Split(f"forget{pct:02d}", forget, retain, sets, retain_train))
     return BenchData(name, "tofu", full, out, "qa", str(source))
 
 

@@ -71,7 +71,8 @@ def handle(args: argparse.Namespace) -> int:
                              "data": {n: s.path for n, s in specs.items()}},
                      data={n: file_hash(s.path) for n, s in specs.items()},
                      reference_results=args.retain_results, run_info=run_info,
-                     max_new_tokens=args.max_new_tokens, batch_size=args.batch_size)
+                     max_new_tokens=args.max_new_tokens, batch_size=args.batch_size,
+                     progress="evaluating")
     out = Path(args.out or Path("eval-results") / Path(args.model.rstrip("/")).name)
     path = write_results(out / "results.json", results)
     print(summary_table(results))

@@ -28,10 +28,11 @@ def demo_spec(name: str, limit: int | None = None) -> DataSpec:
 
 
 def demo_suite(fluency_options: dict | None = None) -> list[tuple]:
-    """Keyword accuracy of greedy answers and mean answer probability on forget, probes and
-    retain; fluency of the retain answers; LOSS membership inference forget vs holdout."""
+    """Keyword accuracy of greedy answers and mean answer probability on forget, probes, retain
+    and holdout (questions no method trains on: utility on unseen data); fluency of the retain
+    answers; LOSS membership inference forget vs holdout."""
     entries: list[tuple] = []
-    for name in ("forget", "probes", "retain"):
+    for name in ("forget", "probes", "retain", "holdout"):
         entries += [("keyword_accuracy", name), ("answer_prob", name)]
     entries.append(("fluency", "retain", dict(fluency_options or {})))
     entries.append(("mia_loss", "forget"))

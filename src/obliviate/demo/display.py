@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 SETS = (("forget", "Harry Potter questions"), ("probes", "the same, paraphrased"),
-        ("retain", "other fantasy + general"))
+        ("retain", "other fantasy + general"), ("holdout", "unseen general questions"))
 
 
 def _v(metrics: dict, key: str) -> float | None:

@@ -73,7 +73,7 @@ def run_demo(s: DemoSettings) -> dict[str, Any]:
     sets = demo_sets(s.limit)
     datasets, suite = sets_as_datasets(sets), demo_suite()
     before = assess(loaded, datasets, suite, max_new_tokens=s.max_new_tokens,
-                    batch_size=s.eval_batch_size)
+                    batch_size=s.eval_batch_size, progress=s.progress and "evaluating before")
     data = training_data(config, sets, loaded.tokenizer, method.needs.refusals, method)
     if data.idk is None:  # the passages join the forget set unless rows must stay aligned
         passages = load_examples(demo_spec("forget_text", s.limit))
@@ -84,7 +84,7 @@ def run_demo(s: DemoSettings) -> dict[str, Any]:
     unlearned, original = load_model(str(model_dir)), load_model(s.model)
     after = assess(unlearned, datasets, suite, reference_model=original.model,
                    run_info=model_dir / "run.json", max_new_tokens=s.max_new_tokens,
-                   batch_size=s.eval_batch_size)
+                   batch_size=s.eval_batch_size, progress=s.progress and "evaluating after")
     results = with_before(after, before)
     results["config"] = to_dict(config)
     results["demo"] = {"settings": {**asdict(s), "out": str(s.out)},
@@ -113,6 +113,9 @@ def criteria(results: dict) -> dict[str, dict[str, Any]]:
     r0, r1 = _value(b, "retain/keyword_accuracy"), _value(a, "retain/keyword_accuracy")
     out["retain keyword accuracy >= 85% of before"] = {"before": r0, "after": r1,
                                                        "passed": r1 >= 0.85 * r0}
+    h0, h1 = _value(b, "holdout/keyword_accuracy"), _value(a, "holdout/keyword_accuracy")
+    out["holdout (never trained on) keyword accuracy >= 85% of before"] = {
+        "before": h0, "after": h1, "passed": h1 >= 0.85 * h0}
     flu = (a.get("retain/fluency") or {}).get("extra", {})
     out["retain answers fluent"] = {"distinct_share": _value(a, "retain/fluency"),
                                     "perplexity": flu.get("perplexity"),

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from tqdm.auto import tqdm
+
 from obliviate.data.types import Example
 from obliviate.errors import ConfigError
 from obliviate.evaluation.base import METRICS, Metric, MetricResult
@@ -23,12 +25,14 @@ def evaluate(
     reference_results: dict[str, Any] | str | Path | None = None, *,
     reference_model: Any = None, run_info: dict[str, Any] | str | Path | None = None,
     max_new_tokens: int = 64, cache: ScoreCache | None = None, weights_hash: str | None = None,
+    progress: str | None = None,
 ) -> dict[str, MetricResult]:
     """Evaluate ``model`` on ``datasets`` with every ``(metric, dataset[, options])`` of
     ``suite`` (or a suite name from :data:`SUITES`). Returns ``{"<dataset>/<metric>": result}``
     (``options["key"]`` overrides the key). ``reference_results`` (a dict or results.json path)
     feeds forget quality and PrivLeak; ``reference_model`` the reference MIA; ``run_info`` (a
-    dict or run.json path) efficiency. Pass ``cache`` to share passes across calls."""
+    dict or run.json path) efficiency. Pass ``cache`` to share passes across calls.
+    ``progress`` (a label) shows a progress bar over the metrics."""
     entries = resolve_suite(suite, datasets)
     if reference_results is not None:
         reference_results = load_reference_results(reference_results)
@@ -43,8 +47,11 @@ def evaluate(
                       reference_model=reference_model, run_info=run_info, cache=cache,
                       weights_hash=weights_hash)
     results: dict[str, MetricResult] = {}
-    for name, dataset, options in entries:
+    bar = tqdm(entries, desc=progress or "evaluating", unit="metric", disable=not progress,
+               leave=False)
+    for name, dataset, options in bar:
         key = str(options.pop("key", f"{dataset}/{name}"))
+        bar.set_postfix_str(key)
         if key in results:
             raise ConfigError(f"the suite computes {key!r} twice; give one entry options "
                               f"{{'key': ...}} to tell them apart.")
