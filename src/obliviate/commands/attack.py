@@ -8,8 +8,8 @@ import sys
 import time
 from pathlib import Path
 
-DEMO_SETS = {"forget": "forget_qa.jsonl", "retain": "retain_qa.jsonl", "probes": "probes.jsonl",
-             "holdout": "holdout_qa.jsonl"}
+#: The sets an attack reads (from --data or --demo-data).
+ATTACK_SETS = ("forget", "retain", "probes", "holdout")
 
 
 def _csv(text: str) -> tuple[str, ...]:
@@ -80,7 +80,7 @@ def _add_attack_options(p: argparse.ArgumentParser) -> None:
 def load_datasets(args: argparse.Namespace) -> dict[str, list]:
     """The canonical data sets from --data, --demo-data or the per-set options."""
     from obliviate.data import DataSpec, load_examples
-    from obliviate.errors import ConfigError, DataError
+    from obliviate.errors import ConfigError
 
     chosen = [bool(args.data), bool(args.demo_data), bool(args.forget)]
     if sum(chosen) != 1:
@@ -88,15 +88,10 @@ def load_datasets(args: argparse.Namespace) -> dict[str, list]:
     if args.data:
         from obliviate.config import load_config
         specs = {k: v for k, v in vars(load_config(args.data).data).items()
-                 if k in DEMO_SETS and v is not None}
+                 if k in ATTACK_SETS and v is not None}
     elif args.demo_data:
-        from importlib import resources
-        folder = Path(str(resources.files("obliviate.data.benchmarks").joinpath("demo")))
-        if not (folder / DEMO_SETS["forget"]).is_file():
-            raise DataError(f"the demo QA sets are not in {folder} (no {DEMO_SETS['forget']}); "
-                            "pass --forget/--retain files instead.")
-        specs = {k: DataSpec(str(folder / f)) for k, f in DEMO_SETS.items()
-                 if (folder / f).is_file()}
+        from obliviate.demo.data import demo_spec
+        specs = {k: demo_spec(k) for k in ATTACK_SETS}
     else:
         specs = {"forget": DataSpec(args.forget, format=args.format)}
         specs |= {k: DataSpec(getattr(args, k)) for k in ("retain", "holdout", "probes")

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from obliviate.assessment import assess, sets_as_datasets, with_before
+from obliviate.assessment import assess, data_hashes, sets_as_datasets, with_before
 from obliviate.config import DataConfig, RunConfig, TrainConfig, to_dict
 from obliviate.data import load_examples, tokenize_examples
 from obliviate.demo.data import demo_spec, demo_suite
@@ -72,7 +72,8 @@ def run_demo(s: DemoSettings) -> dict[str, Any]:
     loaded = load_model(s.model)
     sets = demo_sets(s.limit)
     datasets, suite = sets_as_datasets(sets), demo_suite()
-    before = assess(loaded, datasets, suite, max_new_tokens=s.max_new_tokens,
+    hashes = data_hashes(config)
+    before = assess(loaded, datasets, suite, data=hashes, max_new_tokens=s.max_new_tokens,
                     batch_size=s.eval_batch_size, progress=s.progress and "evaluating before")
     data = training_data(config, sets, loaded.tokenizer, method.needs.refusals, method)
     if data.idk is None:  # the passages join the forget set unless rows must stay aligned
@@ -82,7 +83,7 @@ def run_demo(s: DemoSettings) -> dict[str, Any]:
     model_dir = unlearn(config, loaded=loaded, progress=s.progress, sets=sets, data=data)
     train_s = time.perf_counter() - trained_at
     unlearned, original = load_model(str(model_dir)), load_model(s.model)
-    after = assess(unlearned, datasets, suite, reference_model=original.model,
+    after = assess(unlearned, datasets, suite, data=hashes, reference_model=original.model,
                    run_info=model_dir / "run.json", max_new_tokens=s.max_new_tokens,
                    batch_size=s.eval_batch_size, progress=s.progress and "evaluating after")
     results = with_before(after, before)
