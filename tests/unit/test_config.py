@@ -57,3 +57,12 @@ def test_apply_override_turns_a_path_into_a_spec():
     raw = {"data": {"forget": "f.jsonl"}}
     apply_override(raw, "data.forget.limit=5")
     assert raw["data"]["forget"] == {"path": "f.jsonl", "limit": 5}
+
+
+def test_shipped_configs_parse():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    for path in sorted((root / "configs").glob("*.yaml")):
+        cfg = load_config(path)
+        assert (root / cfg.data.forget.path).is_file(), path
