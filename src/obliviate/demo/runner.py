@@ -83,6 +83,7 @@ def run_demo(s: DemoSettings) -> dict[str, Any]:
     model_dir = unlearn(config, loaded=loaded, progress=s.progress, sets=sets, data=data)
     train_s = time.perf_counter() - trained_at
     unlearned, original = load_model(str(model_dir)), load_model(s.model)
+    suite += [("efficiency", "run", {"key": "run/efficiency"})]
     after = assess(unlearned, datasets, suite, data=hashes, reference_model=original.model,
                    run_info=model_dir / "run.json", max_new_tokens=s.max_new_tokens,
                    batch_size=s.eval_batch_size, progress=s.progress and "evaluating after")
