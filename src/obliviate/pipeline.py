@@ -116,11 +116,11 @@ def unlearn(config: RunConfig, loaded: LoadedModel | None = None, progress: bool
     otherwise load them from ``config``."""
     out = Path(config.output_dir) if config.output_dir else default_output_dir(config)
     method = build_method(config.method, config.method_args)
-    loaded = loaded or load_model(config.model, device=config.device, dtype=config.dtype,
-                                  trust_remote_code=config.trust_remote_code)
     protected = [Path(config.model)] if Path(config.model).exists() else []
     check_output_dir(out, config.overwrite, protected)
-    sets = sets or load_sets(config)
+    sets = sets or load_sets(config)  # data errors show before the model loads
+    loaded = loaded or load_model(config.model, device=config.device, dtype=config.dtype,
+                                  trust_remote_code=config.trust_remote_code)
     data = data or training_data(config, sets, loaded.tokenizer, method.needs.refusals, method)
     model = wrap_lora(loaded.model, config.lora, config.model)  # the model itself without LoRA
     before = evaluate_run(config, loaded, sets) if config.eval == "before_after" else None
