@@ -18,9 +18,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    "run_config.yaml); default: MODEL/run_config.yaml when MODEL is a run")
     for name in SETS:
         p.add_argument(f"--{name}", help=f"{name} set file (overrides --data)")
+    p.add_argument("--benchmark", choices=["tofu", "muse", "wmdp"],
+                   help="evaluate on a benchmark's sets with its suite (hub id or --source)")
+    p.add_argument("--source", help="benchmark hub id or local folder in the published layout")
+    p.add_argument("--split", default="forget10", help="TOFU forget split (default forget10)")
     p.add_argument("--format", choices=["qa", "text"], default="qa",
                    help="format of sets given with --forget etc. (default qa)")
-    p.add_argument("--suite", default="default", help="suite name (default: default)")
+    p.add_argument("--suite", help="suite name (default: the benchmark's, else default)")
     p.add_argument("--retain-results", help="results.json of the retain model (forget quality, "
                    "PrivLeak)")
     p.add_argument("--wrapper", choices=["guardrail", "icul"],
@@ -48,6 +52,30 @@ def _specs(args: argparse.Namespace) -> dict:
     return specs
 
 
+def _benchmark(args: argparse.Namespace) -> tuple[dict, object, dict]:
+    """A benchmark's data sets (hub id or local folder) and its suite; without the retain
+    model's results, the entries that compare with it are left out (with a note)."""
+    from obliviate.data.benchmarks import load_muse, load_tofu, load_wmdp
+    from obliviate.evaluation.results import dataset_hash
+    from obliviate.evaluation.suites import resolve_suite
+    from obliviate.evaluation.suites_benchmarks import (muse_datasets, tofu_datasets,
+                                                        wmdp_datasets, without_reference)
+
+    source = {"source": args.source} if args.source else {}
+    if args.benchmark == "tofu":
+        sets = tofu_datasets(load_tofu(split=args.split, **source))
+    elif args.benchmark == "muse":
+        sets = muse_datasets(load_muse(**source))
+    else:
+        sets = wmdp_datasets(load_wmdp(**source))
+    datasets = {n: examples[: args.limit] for n, examples in sets.items()}
+    suite = resolve_suite(args.suite or args.benchmark, datasets)
+    if args.retain_results is None and any(e != k for e, k in zip(suite, without_reference(suite))):
+        print("note: no --retain-results, so forget quality and PrivLeak are left out")
+        suite = without_reference(suite)
+    return datasets, suite, {n: dataset_hash(e) for n, e in datasets.items()}
+
+
 def handle(args: argparse.Namespace) -> int:
     from obliviate.assessment import assess, run_info_of
     from obliviate.data import file_hash, load_examples
@@ -55,21 +83,24 @@ def handle(args: argparse.Namespace) -> int:
     from obliviate.inputs import build_wrapper, wrap_datasets
     from obliviate.models import load_model
 
-    specs = _specs(args)
-    datasets = {n: load_examples(s)[: args.limit] for n, s in specs.items()}
+    if args.benchmark:
+        datasets, suite, hashes = _benchmark(args)
+    else:
+        specs = _specs(args)
+        datasets = {n: load_examples(s)[: args.limit] for n, s in specs.items()}
+        suite, hashes = args.suite or "default", {n: file_hash(s.path) for n, s in specs.items()}
     wrapper = args.wrapper and build_wrapper(args.wrapper, topic=args.topic,
                                              forget=datasets.get("forget"),
                                              retain=datasets.get("retain"))
     loaded = load_model(args.model)
-    suite = args.suite
     run_info = run_info_of(args.model)
     if run_info is not None and suite == "default":
         from obliviate.evaluation.suites import resolve_suite
         suite = resolve_suite(suite, datasets) + [("efficiency", "run", {"key": "run/efficiency"})]
     results = assess(loaded, wrap_datasets(datasets, wrapper or None), suite,
                      config={"model": args.model, "suite": args.suite, "wrapper": args.wrapper,
-                             "data": {n: s.path for n, s in specs.items()}},
-                     data={n: file_hash(s.path) for n, s in specs.items()},
+                             "benchmark": args.benchmark, "source": args.source},
+                     data=hashes,
                      reference_results=args.retain_results, run_info=run_info,
                      max_new_tokens=args.max_new_tokens, batch_size=args.batch_size,
                      progress="evaluating")
