@@ -1,6 +1,7 @@
 """Shared fixtures: a tiny byte-level tokenizer, a tiny Llama, and small QA / text files."""
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -29,6 +30,15 @@ FORGET_TEXT = [
 ]
 
 
+def tree_hash(folder: Path) -> str:
+    """SHA-256 over every file name and content below ``folder`` (did anything change?)."""
+    digest = hashlib.sha256()
+    for f in sorted(folder.rglob("*")):
+        if f.is_file():
+            digest.update(f.name.encode() + f.read_bytes())
+    return digest.hexdigest()
+
+
 def write_jsonl(path: Path, rows: list[dict]) -> Path:
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     return path
@@ -50,3 +60,12 @@ def data_files(tmp_path) -> dict[str, Path]:
     return {"forget": write_jsonl(tmp_path / "forget.jsonl", FORGET_QA),
             "retain": write_jsonl(tmp_path / "retain.jsonl", RETAIN_QA),
             "forget_text": write_jsonl(tmp_path / "forget_text.jsonl", FORGET_TEXT)}
+
+
+@pytest.fixture
+def model_dir(tmp_path, tiny_model, tiny_tokenizer) -> Path:
+    """The tiny model and tokenizer saved as a Hugging Face model directory."""
+    out = tmp_path / "tiny-model"
+    tiny_model.save_pretrained(out)
+    tiny_tokenizer.save_pretrained(out)
+    return out

@@ -2,7 +2,6 @@
 file holds original / unlearned / attacked / recovery per metric, errors are clean."""
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -12,15 +11,8 @@ from obliviate.cli import main
 from obliviate.data import Example
 from obliviate.evaluation import build_results, evaluate, write_results
 from obliviate.models.tiny import build_tiny_model
-from tests.conftest import FORGET_QA, RETAIN_QA, write_jsonl
+from tests.conftest import FORGET_QA, RETAIN_QA, tree_hash, write_jsonl
 
-
-def _tree_hash(folder: Path) -> str:
-    digest = hashlib.sha256()
-    for f in sorted(folder.rglob("*")):
-        if f.is_file():
-            digest.update(f.name.encode() + f.read_bytes())
-    return digest.hexdigest()
 
 
 @pytest.fixture
@@ -59,7 +51,7 @@ def _args(unlearned, files, out, *extra) -> list[str]:
 @pytest.mark.filterwarnings("ignore:.*truncated")
 def test_every_attack_reports_recovery(models, files, tmp_path, capsys):
     original, unlearned = models
-    before = _tree_hash(unlearned)
+    before = tree_hash(unlearned)
     out = tmp_path / "attacks"
     assert main(_args(unlearned, files, out, "--original", str(original))) == 0
     doc = json.loads((out / "attack_results.json").read_text())
@@ -83,7 +75,7 @@ def test_every_attack_reports_recovery(models, files, tmp_path, capsys):
     assert len(probes["logit_lens"]["details"]["unlearned"]["top1"]) == 4
     assert "linear_probe" in probes
     assert doc["settings"]["relearn_steps"] == 2 and doc["data"]["forget"]["n"] == 5
-    assert _tree_hash(unlearned) == before
+    assert tree_hash(unlearned) == before
     printed = capsys.readouterr().out
     assert "Recovery" in printed and "heldout *" in printed
 

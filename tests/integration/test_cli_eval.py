@@ -2,20 +2,12 @@
 from __future__ import annotations
 
 import json
-
-import pytest
+from pathlib import Path
 
 from obliviate.cli import main
 
-ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[2]
 
-
-@pytest.fixture
-def model_dir(tmp_path, tiny_model, tiny_tokenizer):
-    out = tmp_path / "tiny-model"
-    tiny_model.save_pretrained(out)
-    tiny_tokenizer.save_pretrained(out)
-    return out
 
 
 def _metrics(folder):

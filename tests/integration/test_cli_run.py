@@ -1,7 +1,6 @@
 """`obliviate run` and `obliviate list` on a tiny model saved to disk, and their error paths."""
 from __future__ import annotations
 
-import hashlib
 import json
 import subprocess
 import sys
@@ -11,22 +10,9 @@ import pytest
 import yaml
 
 from obliviate.cli import main
+from tests.conftest import tree_hash
 
 
-def _tree_hash(folder: Path) -> str:
-    digest = hashlib.sha256()
-    for f in sorted(folder.rglob("*")):
-        if f.is_file():
-            digest.update(f.name.encode() + f.read_bytes())
-    return digest.hexdigest()
-
-
-@pytest.fixture
-def model_dir(tmp_path, tiny_model, tiny_tokenizer) -> Path:
-    out = tmp_path / "tiny-model"
-    tiny_model.save_pretrained(out)
-    tiny_tokenizer.save_pretrained(out)
-    return out
 
 
 def _run_args(model_dir: Path, files: dict, out: Path, *extra: str) -> list[str]:
@@ -36,7 +22,7 @@ def _run_args(model_dir: Path, files: dict, out: Path, *extra: str) -> list[str]
 
 
 def test_run_writes_a_complete_output_dir(model_dir, data_files, tmp_path, capsys):
-    before = _tree_hash(model_dir)
+    before = tree_hash(model_dir)
     out = tmp_path / "run"
     assert main(_run_args(model_dir, data_files, out)) == 0
     names = {p.name for p in out.iterdir()}
@@ -48,7 +34,7 @@ def test_run_writes_a_complete_output_dir(model_dir, data_files, tmp_path, capsy
     for key in ("wall_time_s", "tokens_processed", "trainable_parameters", "peak_memory_mb"):
         assert run[key] > 0
     assert yaml.safe_load((out / "run_config.yaml").read_text())["method"] == "graddiff"
-    assert _tree_hash(model_dir) == before, "the input model's files were modified"
+    assert tree_hash(model_dir) == before, "the input model's files were modified"
     assert not [p for p in tmp_path.iterdir() if ".partial" in p.name]
     assert str(out) in capsys.readouterr().out
 

@@ -5,20 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 import torch
 from safetensors.torch import load_file
 
 from obliviate.cli import main
 from obliviate.models import load_model
 
-
-@pytest.fixture
-def model_dir(tmp_path, tiny_model, tiny_tokenizer) -> Path:
-    out = tmp_path / "tiny-model"
-    tiny_model.save_pretrained(out)
-    tiny_tokenizer.save_pretrained(out)
-    return out
 
 
 def _run(model_dir: Path, files: dict, out: Path, *extra: str) -> int:

@@ -95,8 +95,8 @@ class EvalContext:
         """Entry ``key`` ("<dataset>/<metric>") of the reference model's results."""
         if self.reference_results is None:
             raise ConfigError(
-                f"this metric compares with a reference (retain) model and needs its results: "
-                f"evaluate the retain model first and pass reference_results=<its results.json>."
+                "this metric compares with a reference (retain) model and needs its results: "
+                "evaluate the retain model first and pass reference_results=<its results.json>."
             )
         metrics = self.reference_results.get("metrics", {})
         if key not in metrics:
