@@ -61,3 +61,17 @@ def run_info_of(model_dir: str | Path) -> Path | None:
     """``run.json`` beside a trained model, when there is one."""
     path = Path(model_dir) / "run.json"
     return path if path.is_file() else None
+
+
+def before_after_table(results: dict[str, Any]) -> str:
+    """Plain text: each metric before and after unlearning, with the after-value's 95% CI."""
+    fmt = lambda v: "n/a" if v is None else f"{v:.4g}"  # noqa: E731
+    before = results.get("before", {}).get("metrics", {})
+    rows = [("metric", "before", "after", "after 95% CI")]
+    for key, entry in sorted(results.get("metrics", {}).items()):
+        ci = f"[{fmt(entry.get('ci_low'))}, {fmt(entry.get('ci_high'))}]"
+        rows.append((key, fmt((before.get(key) or {}).get("value")), fmt(entry.get("value")), ci))
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)

@@ -66,3 +66,4 @@ def test_shipped_configs_parse():
     for path in sorted((root / "configs").glob("*.yaml")):
         cfg = load_config(path)
         assert (root / cfg.data.forget.path).is_file(), path
+

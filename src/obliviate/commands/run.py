@@ -24,5 +24,10 @@ def handle(args: argparse.Namespace) -> int:
     out = unlearn(config)
     print(f"unlearned model, config, step log and run.json written to {out}")
     if config.eval != "none":
-        print(f"evaluation: {out / 'results.json'}; report: {out / 'report.html'}")
+        import json
+
+        from obliviate.assessment import before_after_table
+
+        print("\n" + before_after_table(json.loads((out / "results.json").read_text())))
+        print(f"\nevaluation: {out / 'results.json'}; report: {out / 'report.html'}")
     return 0
