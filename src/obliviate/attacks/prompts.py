@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from obliviate.attacks.base import AttackContext, AttackSkipped, AttackView, attack
+from obliviate.data.jsonlines import json_lines
 from obliviate.data.types import Example
 from obliviate.errors import DataError
 
@@ -80,7 +81,7 @@ def load_multilingual(path: str | Path) -> list[dict[str, Any]]:
         except OSError as error:
             raise DataError(f"cannot read multilingual probes {path}: {error}") from error
     try:
-        records = [json.loads(line) for line in text.splitlines() if line.strip()]
+        records = [json.loads(line) for _, line in json_lines(text)]
     except json.JSONDecodeError as error:
         raise DataError(f"{path}: malformed JSON line: {error}") from error
     if not records or not all(isinstance(r, dict) and r.get("question") for r in records):

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from obliviate.data.jsonlines import json_lines
 from obliviate.errors import DataError
 
 RESULTS = "results.json"
@@ -78,7 +79,7 @@ def read_steps(path: Path) -> list[dict[str, Any]]:
     if not path.is_file():
         return []
     records = []
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+    for _, line in json_lines(path.read_text(encoding="utf-8", errors="replace")):
         try:
             record = json.loads(line)
         except json.JSONDecodeError:

@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+from obliviate.data.jsonlines import json_lines
 from obliviate.errors import DataError
 
 Record = dict[str, Any]
@@ -58,9 +59,7 @@ def read_json_any(file: Path) -> list[Any]:
 
 def _read_lines(file: Path, text: str) -> list[Any]:
     records: list[Any] = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
+    for lineno, line in json_lines(text):
         try:
             item = json.loads(line)
         except json.JSONDecodeError as err:
