@@ -51,8 +51,10 @@ def test_chat_template_labels_answer_and_end_of_turn():
     prompt_text = render_prompt(tok, QA.prompt)
     assert prompt_text == "<|user|> who wrote it <|end|>\n<|assistant|> "
     (item,) = tokenize_examples([QA], tok, max_length=64, fmt="qa")
-    target = ids(tok, "Ann did <|end|>")
-    assert target[-1] == tok.convert_tokens_to_ids("<|end|>")
+    # open-unlearning's labels: the rendered assistant turn (end-of-turn marker included), then
+    # EOS because the template's rendering does not end with it
+    target = ids(tok, "Ann did <|end|>") + [tok.eos_token_id]
+    assert target[-2] == tok.convert_tokens_to_ids("<|end|>")
     assert item.input_ids == ids(tok, prompt_text) + target
     labelled = [t for t in item.labels if t != -100]
     assert labelled == target

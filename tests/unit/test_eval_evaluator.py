@@ -10,7 +10,9 @@ from obliviate.evaluation import (
     SUITES, build_results, evaluate, generate, load_reference_results, summary_table,
     write_results,
 )
+from obliviate.data.prompting import PromptFormat, set_prompt_format
 from obliviate.evaluation.metrics.multiple_choice import mc_prompt
+from obliviate.evaluation.results import dataset_hash
 from obliviate.evaluation.suites import resolve_suite
 from test_eval_fixtures import make_model, make_tokenizer, qa_set, text_set
 
@@ -66,7 +68,9 @@ def test_reference_metrics_and_results_roundtrip(setup, tmp_path) -> None:
     model, tok, data = setup
     suite = [("truth_ratio", "forget"), ("mia_min_k", "forget"), ("perplexity", "retain")]
     ours = evaluate(model, tok, data, suite)
-    results = build_results(ours, model_id="tiny", data={"forget": "x"}, config={"a": 1})
+    results = build_results(ours, model_id="tiny", data={"forget": "x"}, config={"a": 1},
+                            prompt=PromptFormat().as_dict(),
+                            eval_data={n: dataset_hash(e) for n, e in data.items()})
     path = write_results(tmp_path / "results.json", results)
     reference = load_reference_results(path)
     assert set(reference) >= {"schema_version", "obliviate_version", "git_commit", "model", "data",
@@ -76,6 +80,8 @@ def test_reference_metrics_and_results_roundtrip(setup, tmp_path) -> None:
                     reference_results=str(path))
     assert same["forget/forget_quality"].value == pytest.approx(1.0)  # same model: identical ratios
     assert same["forget/privleak"].value == pytest.approx(0.0, abs=1e-12)
+    assert math.isnan(same["forget/forget_quality"].ci_low)  # a p-value has no CI
+    assert math.isnan(same["forget/forget_quality"].ci_high)
     assert "forget/truth_ratio" in summary_table(reference)
     assert json.loads(path.read_text())["metrics"]["retain/perplexity"]["higher_is_better"] is False
 
@@ -108,4 +114,29 @@ def test_generation_and_verbmem(setup) -> None:
     texts = generate(model, tok, ["the cat sat", "who"], max_new_tokens=4)
     assert len(texts) == 2 and all(isinstance(t, str) for t in texts)
     out = evaluate(model, tok, {"forget": text_set(4)}, [("verbmem", "forget", {"prefix_tokens": 3, "max_new_tokens": 8})])
-    assert 0.0 <= out["forget/verbmem"].value <= 1.0
+    assert 0.0 <= out["forget/verbmem"].value <= 100.0  # MUSE reports ROUGE-L F1 x100
+
+
+def test_reference_with_other_prompt_or_data_is_refused(setup) -> None:
+    """Forget quality and PrivLeak refuse reference results made with another prompt format
+    or on other data (checked against results.json's prompt and eval_data)."""
+    model, tok, data = setup
+    ours = evaluate(model, tok, data, [("truth_ratio", "forget"), ("mia_min_k", "forget")])
+    hashes = {n: dataset_hash(e) for n, e in data.items()}
+    other_prompt = build_results(ours, model_id="t", prompt=PromptFormat("plain").as_dict(),
+                                 eval_data=hashes)
+    for entry in [("forget_quality", "forget"), ("privleak", "forget")]:
+        with pytest.raises(ConfigError, match="prompt format='plain'"):
+            evaluate(model, tok, data, [entry], reference_results=other_prompt)
+    other_data = build_results(ours, model_id="t", prompt=PromptFormat().as_dict(),
+                               eval_data={**hashes, "forget": "0" * 64})
+    for entry in [("forget_quality", "forget"), ("privleak", "forget")]:
+        with pytest.raises(ConfigError, match="data set 'forget' differs"):
+            evaluate(model, tok, data, [entry], reference_results=other_data)
+    fresh = make_tokenizer()
+    set_prompt_format(fresh, PromptFormat("plain"))  # now the evaluation's format matches
+    plain = evaluate(model, fresh, data, [("truth_ratio", "forget"), ("mia_min_k", "forget")])
+    ok = build_results(plain, model_id="t", prompt=PromptFormat("plain").as_dict(),
+                       eval_data=hashes)
+    out = evaluate(model, fresh, data, [("privleak", "forget")], reference_results=ok)
+    assert out["forget/privleak"].value == pytest.approx(0.0, abs=1e-12)

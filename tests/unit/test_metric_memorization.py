@@ -21,7 +21,9 @@ def test_extraction_strength_hand_example() -> None:
     All correct: k = 0, ES = 1. Last token wrong: k = 5, ES = 0."""
     assert extraction_strength(np.array([0, 1, 0, 1, 1], bool)) == pytest.approx(0.4)
     assert extraction_strength(np.ones(4, bool)) == 1.0
-    assert extraction_strength(np.array([1, 1, 0], bool)) == 0.0
+    # last token wrong: open-unlearning stops at k = n - 1 and reports 1/n (here 1/3)
+    assert extraction_strength(np.array([1, 1, 0], bool)) == pytest.approx(1 / 3)
+    assert extraction_strength(np.array([0, 0, 0, 0], bool)) == pytest.approx(1 / 4)
     assert np.isnan(extraction_strength(np.array([], bool)))
 
 

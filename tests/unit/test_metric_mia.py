@@ -45,9 +45,16 @@ def test_zlib_entropy_is_compressed_length() -> None:
 
 
 def test_privleak() -> None:
-    """(0.6 - 0.5) / 0.5 = 0.2; equal AUCs -> 0."""
-    assert privleak_value(0.6, 0.5) == pytest.approx(0.2)
+    """MUSE's definition, in percent, on the MUSE (holdout-positive) AUC = 1 - ours.
+    Published News retrain AUC 0.4772 and our AUC 1.0 (forget clearly member-like):
+    (0 - 0.4772) / 0.4772 * 100 = -100. Default reference 0.5 and our AUC 0.620625:
+    (0.379375 - 0.5) / 0.5 * 100 = -24.125. Our AUC 0.5 vs 0.5 -> 0; our AUC 0.4 -> +20
+    (over-unlearning is positive)."""
+    assert privleak_value(1.0, 0.4772) == pytest.approx(-100.0, rel=1e-12)
+    assert privleak_value(0.620625) == pytest.approx(-24.125, rel=1e-12)
+    assert privleak_value(0.620625, 0.5) == pytest.approx(-24.125, rel=1e-12)
     assert privleak_value(0.5, 0.5) == 0.0
+    assert privleak_value(0.4, 0.5) == pytest.approx(20.0)
 
 
 def test_bootstrap_auc_interval() -> None:

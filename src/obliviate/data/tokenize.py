@@ -1,19 +1,24 @@
 """Tokenize examples and mask the labels so the loss only sees the target tokens.
 
-QA prompts go through the tokenizer's chat template when it has one (the target is then the
-assistant turn as the template renders it, end-of-turn marker included); otherwise the prompt is
-``"Question: {q}\\nAnswer: "`` and the target is the answer followed by the EOS token. Prompt and
-target are tokenized separately so the boundary between them is exact.
+QA prompts follow the prompt format (:mod:`obliviate.data.prompting`; by default the one
+attached to the tokenizer). With the chat template the target is the assistant turn exactly as
+the template renders it after the generation prompt (answer, end-of-turn marker and anything the
+template writes after it), followed by the EOS token unless it already ends with it: the tokens
+open-unlearning (``preprocess_chat_instance``) trains and scores. Otherwise the prompt is the
+plain or custom template (after the BOS token when the tokenizer adds one) and the target is the
+answer followed by EOS, as TOFU's own code scores it. Prompt and target are tokenized separately
+so the boundary between them is exact.
 """
 from __future__ import annotations
 
 import warnings
 from typing import Any
 
+from obliviate.data.prompting import PLAIN_PROMPT, PromptFormat, prompt_format_of
 from obliviate.data.types import IGNORE_INDEX, Example, Format, TokenizedExample
 from obliviate.errors import ConfigError, DataError
 
-PLAIN_PROMPT = "Question: {question}\nAnswer: "
+__all__ = ["PLAIN_PROMPT", "has_chat_template", "render_prompt", "tokenize_examples"]
 
 
 def has_chat_template(tokenizer: Any) -> bool:
@@ -21,19 +26,18 @@ def has_chat_template(tokenizer: Any) -> bool:
     return bool(getattr(tokenizer, "chat_template", None))
 
 
-def render_prompt(tokenizer: Any, question: str) -> str:
-    """The prompt string for a question: the chat template's user turn plus generation prompt,
-    or ``"Question: {q}\\nAnswer: "`` without a template. Used for training and generation."""
-    if has_chat_template(tokenizer):
-        messages = [{"role": "user", "content": question}]
-        return tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
-    return PLAIN_PROMPT.format(question=question)
+def render_prompt(tokenizer: Any, question: str, prompt: PromptFormat | None = None) -> str:
+    """The prompt string for a question in format ``prompt`` (default: the tokenizer's, see
+    :func:`~obliviate.data.prompting.prompt_format_of`). Used for training and generation."""
+    return (prompt or prompt_format_of(tokenizer)).render(tokenizer, question)
 
 
 def tokenize_examples(
-    examples: list[Example], tokenizer: Any, max_length: int, fmt: Format
+    examples: list[Example], tokenizer: Any, max_length: int, fmt: Format,
+    prompt: PromptFormat | None = None,
 ) -> list[TokenizedExample]:
-    """Tokenize ``examples`` in format ``fmt`` ("qa" or "text"), labels -100 on the prompt.
+    """Tokenize ``examples`` in format ``fmt`` ("qa" or "text"), labels -100 on the prompt;
+    QA prompts in prompt format ``prompt`` (default: the tokenizer's).
 
     Sequences longer than ``max_length`` are cut (the end of the target first; the start of the
     prompt if the prompt alone is too long) and one warning per call says how many were cut.
@@ -42,11 +46,14 @@ def tokenize_examples(
         raise ConfigError(f"unknown data format {fmt!r}. Known formats: qa, text.")
     if isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 2:
         raise ConfigError(f"max_length must be an integer >= 2, got {max_length!r}.")
-    encode = _qa_ids if fmt == "qa" else _text_ids
+    style = prompt or prompt_format_of(tokenizer)
     bos = _bos(tokenizer)
     out, n_cut = [], 0
     for index, example in enumerate(examples, start=1):
-        prompt_ids, target_ids = encode(tokenizer, example, bos)
+        if fmt == "qa":
+            prompt_ids, target_ids = _qa_ids(tokenizer, example, bos, style)
+        else:
+            prompt_ids, target_ids = _text_ids(tokenizer, example, bos)
         if not target_ids:
             raise DataError(
                 f"example {index} has no target token (empty answer/text and no EOS token); "
@@ -97,30 +104,32 @@ def _eos(tokenizer: Any) -> list[int]:
     return [] if eos is None else [eos]
 
 
-def _qa_ids(tokenizer: Any, example: Example, bos: list[int]) -> tuple[list[int], list[int]]:
-    if not has_chat_template(tokenizer):
-        prompt = bos + _encode(tokenizer, render_prompt(tokenizer, example.prompt))
+def _qa_ids(tokenizer: Any, example: Example, bos: list[int],
+            style: PromptFormat) -> tuple[list[int], list[int]]:
+    prompt_text = style.render(tokenizer, example.prompt)
+    if not style.uses_template(tokenizer):
+        prompt = bos + _encode(tokenizer, prompt_text)
         return prompt, _encode(tokenizer, example.target) + _eos(tokenizer)
-    prompt_text = render_prompt(tokenizer, example.prompt)
-    target_text = _chat_target(tokenizer, example, prompt_text)
+    target_text = _chat_target(tokenizer, example, prompt_text, style)
     if target_text is None:
         return _encode(tokenizer, prompt_text), _encode(tokenizer, example.target) + _eos(tokenizer)
-    return _encode(tokenizer, prompt_text), _encode(tokenizer, target_text)
+    target = _encode(tokenizer, target_text)
+    if target[-1:] != _eos(tokenizer):
+        target += _eos(tokenizer)
+    return _encode(tokenizer, prompt_text), target
 
 
-def _chat_target(tokenizer: Any, example: Example, prompt_text: str) -> str | None:
+def _chat_target(tokenizer: Any, example: Example, prompt_text: str,
+                 style: PromptFormat) -> str | None:
     """The assistant turn as the template renders it after ``prompt_text`` (end-of-turn marker
-    included, trailing whitespace dropped), or None when the rendering does not extend the
-    prompt (some templates rewrite earlier turns) or the template has no end-of-turn marker."""
-    messages = [
-        {"role": "user", "content": example.prompt},
-        {"role": "assistant", "content": example.target},
-    ]
-    full = tokenizer.apply_chat_template(messages, tokenize=False)
+    and what follows it included), or None when the rendering does not extend the prompt (some
+    templates rewrite earlier turns) or the template has no end-of-turn marker."""
+    full = tokenizer.apply_chat_template(style.messages(example.prompt, example.target),
+                                         tokenize=False)
     if not full.startswith(prompt_text):
         return None
-    target = full[len(prompt_text):].rstrip()
-    if target.endswith(example.target.rstrip()):
+    target = full[len(prompt_text):]
+    if target.rstrip().endswith(example.target.rstrip()):
         return None  # nothing after the answer: fall back to answer + EOS
     return target
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from obliviate.data.prompting import PromptFormat, prompt_format_of
 from obliviate.data.tokenize import tokenize_examples
-from obliviate.data.types import Example, TokenizedExample
+from obliviate.data.types import IGNORE_INDEX, Example, TokenizedExample
 from obliviate.errors import ConfigError
 from obliviate.evaluation.base import METRICS, MetricResult
+from obliviate.evaluation.comparable import check_comparable
+from obliviate.evaluation.results import dataset_hash
 from obliviate.evaluation.generation import generate, pad_id, prompt_ids
 from obliviate.evaluation.scoring import ScoreCache, TokenScores, items_hash, model_key, score
 
@@ -33,7 +36,7 @@ class EvalContext:
         self.run_info = run_info
         self.cache = cache if cache is not None else ScoreCache()
         self.weights_hash = weights_hash
-        self._tokenized: dict[str, list[TokenizedExample]] = {}
+        self._tokenized: dict[tuple[str, int], list[TokenizedExample]] = {}
         self._results: dict[tuple[str, str, tuple], MetricResult] = {}
 
     def examples(self, name: str) -> list[Example]:
@@ -42,19 +45,42 @@ class EvalContext:
             raise ConfigError(f"data set {name!r} is not given (given: {known}).")
         return self.datasets[name]
 
-    def tokenized(self, name: str) -> list[TokenizedExample]:
-        """The data set tokenized once, in its own format (qa or text)."""
-        if name not in self._tokenized:
+    @property
+    def prompt(self) -> PromptFormat:
+        """The prompt format every QA prompt of this evaluation follows (the tokenizer's)."""
+        return prompt_format_of(self.tokenizer)
+
+    def tokenized(self, name: str, max_length: int | None = None) -> list[TokenizedExample]:
+        """The data set tokenized once per length limit (default: the context's), in its own
+        format (qa or text)."""
+        limit = max_length or self.max_length
+        if (name, limit) not in self._tokenized:
             examples = self.examples(name)
-            self._tokenized[name] = self.tokenize(examples, data_format(examples))
-        return self._tokenized[name]
+            self._tokenized[(name, limit)] = tokenize_examples(
+                examples, self.tokenizer, limit, data_format(examples))
+        return self._tokenized[(name, limit)]
 
     def tokenize(self, examples: list[Example], fmt: str = "qa") -> list[TokenizedExample]:
         return tokenize_examples(examples, self.tokenizer, self.max_length, fmt)
 
-    def scores(self, name: str) -> TokenScores:
+    def scores(self, name: str, max_length: int | None = None) -> TokenScores:
         """Token statistics of data set ``name`` under the model (cached)."""
-        return self.score_items(self.tokenized(name))
+        return self.score_items(self.tokenized(name, max_length))
+
+    def whole_length(self) -> int:
+        """A length limit that keeps every text whole: the model's context size."""
+        config = getattr(self.model, "config", None)
+        return int(getattr(config, "max_position_embeddings", None) or 1_000_000)
+
+    def target_lengths_without_eos(self, name: str, max_length: int | None = None) -> list[int]:
+        """Per sample, the number of target tokens not counting a final EOS token (the tokens
+        open-unlearning's token-wise metrics score: it drops the last label, the EOS)."""
+        eos = getattr(self.tokenizer, "eos_token_id", None)
+        out = []
+        for item in self.tokenized(name, max_length):
+            target = [t for t in item.labels[1:] if t != IGNORE_INDEX]
+            out.append(len(target) - 1 if target and target[-1] == eos else len(target))
+        return out
 
     def score_examples(self, examples: list[Example], fmt: str = "qa") -> TokenScores:
         """Token statistics of derived examples (paraphrases, perturbations, options)."""
@@ -90,6 +116,16 @@ class EvalContext:
             result.higher_is_better = spec.higher_is_better
             self._results[key] = result
         return self._results[key]
+
+    def check_reference(self, names: list[str]) -> None:
+        """Refuse reference results made with another prompt format or on other data: two
+        results compare only when prompt format and the data sets' hashes agree."""
+        reference = self.reference_results
+        if reference is None:
+            self.reference_metric("")  # raises the "needs reference results" error
+            return
+        check_comparable(reference, self.prompt.as_dict(),
+                         {n: dataset_hash(self.examples(n)) for n in names})
 
     def reference_metric(self, key: str) -> dict[str, Any]:
         """Entry ``key`` ("<dataset>/<metric>") of the reference model's results."""

@@ -75,5 +75,7 @@ def check_needs(
         if not datasets[name]:
             raise ConfigError(f"data set {name!r} is empty; metric {spec.name!r} needs samples.")
     for need, value in given.items():
+        if need == "reference_results" and options.get("reference_auc") is not None:
+            continue  # PrivLeak given the retrain AUC as a number
         if need in spec.needs and value is None:
             raise ConfigError(f"metric {spec.name!r} needs {need}; pass {need}=... to evaluate.")

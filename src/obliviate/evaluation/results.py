@@ -4,7 +4,9 @@ and reference-based metrics (forget quality, PrivLeak) read only this file.
 Keys (schema_version "1"): schema_version, obliviate_version, git_commit, model {id,
 weights_hash}, data {name: sha256}, config, environment {python, torch, transformers, device,
 platform}, timings, peak_memory_mb, metrics {"<dataset>/<metric>": {value, ci_low, ci_high,
-higher_is_better, per_sample, extra}}, samples [{key, prompt, reference, generation}].
+higher_is_better, per_sample, extra}}, samples [{key, prompt, reference, generation}],
+prompt {format, system} (the prompt format), eval_data {name: sha256 of the evaluated
+examples}, generation {decoding, default_max_new_tokens, max_new_tokens {metric key: budget}}.
 Non-finite numbers are written as null.
 """
 from __future__ import annotations
@@ -83,6 +85,8 @@ def build_results(
     data: dict[str, str] | None = None, config: dict[str, Any] | None = None,
     timings: dict[str, float] | None = None, peak_memory_mb: float | None = None,
     samples: list[dict[str, Any]] | None = None, device: str | None = None,
+    prompt: dict[str, Any] | None = None, eval_data: dict[str, str] | None = None,
+    generation: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Assemble the results document (see the module docstring for the keys)."""
     from obliviate import __version__
@@ -94,7 +98,19 @@ def build_results(
         "peak_memory_mb": peak_memory_mb,
         "metrics": {key: metric_entry(r) for key, r in metrics.items()},
         "samples": samples if samples is not None else collect_samples(metrics),
+        "prompt": prompt, "eval_data": dict(eval_data or {}),
+        "generation": generation or generation_record(metrics),
     })
+
+
+def generation_record(metrics: dict[str, MetricResult],
+                      default_max_new_tokens: int | None = None) -> dict[str, Any]:
+    """How the generations were made: greedy decoding, stopped at EOS, and the new-token budget
+    of every metric that generated (read from its ``extra["max_new_tokens"]``)."""
+    budgets = {k: r.extra["max_new_tokens"] for k, r in metrics.items()
+               if "max_new_tokens" in r.extra}
+    return {"decoding": "greedy", "stop": "eos", "default_max_new_tokens": default_max_new_tokens,
+            "max_new_tokens": budgets}
 
 
 def write_results(path: str | Path, results: dict[str, Any]) -> Path:

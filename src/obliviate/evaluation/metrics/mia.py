@@ -3,9 +3,15 @@ non-members (the holdout set), as in MUSE (Shi et al. 2024, "MUSE: Machine Unlea
 Evaluation for Language Models", C4). Every score is oriented so that higher = more member-like,
 so AUC 1.0 = members perfectly detected, 0.5 = chance.
 
+``options["whole_text"]`` scores each text whole (up to the model's context size) instead of
+cutting it at the evaluation's ``max_length``: MUSE scores its ~2,048-token privleak texts
+whole. MUSE's PrivLeak uses the AUC with the other orientation (holdout positive): see
+:mod:`obliviate.evaluation.metrics.privleak`.
+
 * LOSS (Yeom et al. 2018): ``-mean NLL``.
 * zlib (Carlini et al. 2021, "Extracting Training Data from Large Language Models", sec. 5.1):
-  ``-(log-perplexity / zlib entropy)``, zlib entropy = bytes of ``zlib.compress(text)``.
+  ``-(log-perplexity / zlib entropy)``, zlib entropy = bytes of ``zlib.compress(text)``, over
+  the text the log-probs cover (the decoded kept tokens when a text was cut at max_length).
 * Min-K% (Shi et al. 2023, "Detecting Pretraining Data from Large Language Models"): mean of the
   lowest ``k`` fraction (at least one) of token log-probs; ``k = 0.4`` by default.
 * Min-K%++ (Zhang et al. 2024): the same over ``(log p(x_t) - mu_t) / sigma_t``.
@@ -20,6 +26,7 @@ from typing import Any, Callable
 import numpy as np
 from scipy.stats import rankdata
 
+from obliviate.data.types import IGNORE_INDEX
 from obliviate.evaluation.base import MetricResult, metric
 from obliviate.evaluation.bootstrap import bootstrap_ci_groups
 from obliviate.evaluation.generation import pad_id
@@ -84,23 +91,37 @@ def gradient_norms(model: Any, items: list, pad_token_id: int) -> np.ndarray:
     return np.array(norms)
 
 
-def attack_scores(ctx: Any, dataset: str, attack: str, k: float) -> np.ndarray:
+def scored_text(tokenizer: Any, item: Any) -> str:
+    """The text whose tokens an item scores: its target, or the decoded kept target tokens
+    when the item was cut (so zlib and log-probs describe the same text)."""
+    kept = [t for t in item.labels if t != IGNORE_INDEX]
+    decoded = tokenizer.decode(kept, skip_special_tokens=True)
+    target = item.example.target
+    return target if decoded.strip() == target.strip() else decoded
+
+
+def attack_scores(ctx: Any, dataset: str, attack: str, k: float,
+                  max_length: int | None = None) -> np.ndarray:
     """Member-oriented scores of one attack on every sample of ``dataset``."""
-    s = ctx.scores(dataset)
+    s = ctx.scores(dataset, max_length)
     if attack == "loss":
         return s.mean_logp()
     if attack == "zlib":
-        z = np.array([zlib_entropy(e.target) for e in ctx.examples(dataset)], dtype=float)
+        items = ctx.tokenized(dataset, max_length)
+        z = np.array([zlib_entropy(scored_text(ctx.tokenizer, it)) for it in items], dtype=float)
         return s.mean_logp() / z
-    if attack == "min_k":
-        return np.array([min_k(lp, k) for lp in s.logp])
-    if attack == "min_k_plus_plus":
-        return np.array([min_k_plus_plus(*a, k=k) for a in zip(s.logp, s.mu, s.sigma)])
+    if attack in ("min_k", "min_k_plus_plus"):
+        # token-wise attacks skip a final EOS label, as open-unlearning's tokenwise_logprobs
+        keep = ctx.target_lengths_without_eos(dataset, max_length)
+        if attack == "min_k":
+            return np.array([min_k(lp[:n], k) for lp, n in zip(s.logp, keep)])
+        return np.array([min_k_plus_plus(lp[:n], m[:n], sd[:n], k=k)
+                         for lp, m, sd, n in zip(s.logp, s.mu, s.sigma, keep)])
     if attack == "reference":
-        ref = ctx.score_items(ctx.tokenized(dataset), model=ctx.reference_model)
+        ref = ctx.score_items(ctx.tokenized(dataset, max_length), model=ctx.reference_model)
         return s.mean_logp() - ref.mean_logp()
     if attack == "gradient_norm":
-        return -gradient_norms(ctx.model, ctx.tokenized(dataset), pad_id(ctx.tokenizer))
+        return -gradient_norms(ctx.model, ctx.tokenized(dataset, max_length), pad_id(ctx.tokenizer))
     raise ValueError(f"unknown attack {attack!r}")
 
 
@@ -138,8 +159,9 @@ def _register(attack: str, extra_needs: set[str]) -> Callable:
     @metric(f"mia_{attack}", needs={"scores", "holdout"} | extra_needs, higher_is_better=None)
     def compute(ctx: Any, dataset: str, options: dict[str, Any]) -> MetricResult:
         k = float(options.get("k", 0.4))
-        members = attack_scores(ctx, dataset, attack, k)
-        non_members = attack_scores(ctx, options.get("holdout", "holdout"), attack, k)
+        limit = ctx.whole_length() if options.get("whole_text") else None
+        members = attack_scores(ctx, dataset, attack, k, limit)
+        non_members = attack_scores(ctx, options.get("holdout", "holdout"), attack, k, limit)
         members, non_members = members[np.isfinite(members)], non_members[np.isfinite(non_members)]
         low, high = bootstrap_auc(members, non_members)
         return MetricResult(auc_roc(members, non_members), [float(v) for v in members], low,

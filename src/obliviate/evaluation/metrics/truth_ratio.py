@@ -7,8 +7,13 @@ with ``a~`` the paraphrased answer and ``A_pert`` the perturbed (wrong) answers,
 probability normalised per token (``P^(1/|a|) = exp(mean log p)``). Aggregations: on forget
 sets ``min(R, 1/R)``, elsewhere ``max(0, 1 - R)``; both higher-is-better. The paraphrase is
 ``meta["paraphrased_answer"]``, or the answer itself when absent (TOFU's Real Authors / World
-Facts); the perturbed answers are ``meta["perturbed_answer"]``. (TOFU's released code averages
-log-probabilities over perturbations, i.e. a geometric mean; this follows the paper.)
+Facts); the perturbed answers are ``meta["perturbed_answer"]``.
+
+The perturbed answers are combined as TOFU's released code and open-unlearning combine them:
+the mean of their per-token mean NLLs, i.e. a *geometric* mean of the normalised
+probabilities, ``R = exp(NLL(a~) - mean_{a'} NLL(a'))``. This is the default, the form every
+published TOFU number uses; ``options["perturbed_mean"] = "arithmetic"`` gives the formula as
+printed in the paper instead.
 """
 from __future__ import annotations
 
@@ -22,10 +27,26 @@ from obliviate.evaluation.base import MetricResult, mean_result, metric
 from obliviate.evaluation.metrics.answer_prob import normalised_prob, split_by
 
 
-def truth_ratios(paraphrased: np.ndarray, perturbed: list[np.ndarray]) -> np.ndarray:
+def truth_ratios_from_losses(paraphrased: np.ndarray, perturbed: list[np.ndarray]) -> np.ndarray:
+    """``R = exp(NLL(a~) - mean NLL(a'))`` per sample, from the mean token NLL of the paraphrased
+    answer ``[n]`` and of each sample's perturbed answers (list of ``[m_i]``): TOFU's code."""
+    return np.array([np.exp(float(para) - float(np.mean(pert)))
+                     for para, pert in zip(paraphrased, perturbed)])
+
+
+def truth_ratios(paraphrased: np.ndarray, perturbed: list[np.ndarray],
+                 perturbed_mean: str = "geometric") -> np.ndarray:
     """``R`` per sample from per-token-normalised probabilities of the paraphrased answer
-    ``[n]`` and of each sample's perturbed answers (list of ``[m_i]``)."""
-    return np.array([np.mean(pert) / para for para, pert in zip(paraphrased, perturbed)])
+    ``[n]`` and of each sample's perturbed answers (list of ``[m_i]``), the perturbed ones
+    combined by their geometric mean (TOFU's code, default) or arithmetic mean (the paper)."""
+    if perturbed_mean == "arithmetic":
+        return np.array([np.mean(pert) / para for para, pert in zip(paraphrased, perturbed)])
+    if perturbed_mean != "geometric":
+        raise ConfigError(f"truth ratio perturbed_mean must be 'geometric' or 'arithmetic', "
+                          f"got {perturbed_mean!r}.")
+    with np.errstate(divide="ignore"):
+        return truth_ratios_from_losses(-np.log(np.asarray(paraphrased, dtype=np.float64)),
+                                        [-np.log(np.asarray(p, dtype=np.float64)) for p in perturbed])
 
 
 def aggregate(ratios: np.ndarray, how: str) -> np.ndarray:
@@ -49,7 +70,7 @@ def variants(example: Example, where: int) -> tuple[str, list[str]]:
     return str(example.meta.get("paraphrased_answer") or example.target), [str(p) for p in perturbed]
 
 
-def dataset_ratios(ctx: Any, dataset: str) -> np.ndarray:
+def dataset_ratios(ctx: Any, dataset: str, perturbed_mean: str = "geometric") -> np.ndarray:
     """Truth ratios of every example of ``dataset``; all variants scored in one batched pass."""
     flat, counts = [], []
     for i, example in enumerate(ctx.examples(dataset), start=1):
@@ -57,7 +78,7 @@ def dataset_ratios(ctx: Any, dataset: str) -> np.ndarray:
         flat += [Example(example.prompt, a, {}) for a in [para] + pert]
         counts.append(1 + len(pert))
     groups = split_by(normalised_prob(ctx.score_examples(flat)), counts)
-    return truth_ratios(np.array([g[0] for g in groups]), [g[1:] for g in groups])
+    return truth_ratios(np.array([g[0] for g in groups]), [g[1:] for g in groups], perturbed_mean)
 
 
 @metric("truth_ratio", needs={"scores", "variants"}, higher_is_better=True)
@@ -67,6 +88,6 @@ def truth_ratio(ctx: Any, dataset: str, options: dict[str, Any]) -> MetricResult
     how = options.get("aggregation", "auto")
     if how == "auto":
         how = "forget" if dataset.startswith("forget") else "retain"
-    ratios = dataset_ratios(ctx, dataset)
+    ratios = dataset_ratios(ctx, dataset, options.get("perturbed_mean", "geometric"))
     return mean_result(aggregate(ratios, how), aggregation=how,
                        ratios=[float(r) for r in ratios])

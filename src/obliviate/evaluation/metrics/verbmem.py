@@ -1,14 +1,22 @@
 """MUSE verbatim memorisation (Shi et al. 2024, "MUSE: Machine Unlearning Six-Way Evaluation
-for Language Models", sec. 3, C1): prompt the model with the first ``prefix_tokens`` (32) tokens
-of a forget text, decode greedily, and score the continuation against the true next tokens
-(up to ``max_new_tokens``, 128) with ROUGE-L F1. Texts shorter than twice the prefix use their
-first half as the prefix."""
+for Language Models", arXiv:2407.06460, C1), as MUSE's ``metrics/verbmem.py`` computes it: the
+published ``prompt`` (the example's prompt) is fed as given, encoded with the tokenizer's own
+special tokens (``add_special_tokens=True``: a BOS only where the tokenizer adds one), the model
+continues it greedily for 128 new tokens (``options["max_new_tokens"]``), and the continuation
+is scored by ROUGE-L F1 (``use_stemmer=False``) against the first 128 tokens of ``gt`` (the
+target, encoded the same way, decoded without special tokens), reported x100.
+
+Raw text without a prompt (obliviate's own extension): the first ``prefix_tokens`` (32) tokens
+are the prompt (the first half of texts shorter than twice that) and the true next tokens the
+reference."""
 from __future__ import annotations
 
 from typing import Any
 
 from obliviate.evaluation.base import MetricResult, metric
 from obliviate.evaluation.metrics.rouge import rouge_result
+
+MAX_NEW_TOKENS = 128
 
 
 def split_prefix(ids: list[int], prefix_tokens: int, max_new_tokens: int) -> tuple[list[int], list[int]]:
@@ -17,20 +25,35 @@ def split_prefix(ids: list[int], prefix_tokens: int, max_new_tokens: int) -> tup
     return ids[:cut], ids[cut:cut + max_new_tokens]
 
 
+def _encode(tok: Any, text: str) -> list[int]:
+    return list(tok(text, add_special_tokens=True)["input_ids"])
+
+
+def verbmem_pair(tok: Any, prompt: str, target: str, max_new: int,
+                 prefix_tokens: int) -> tuple[list[int], str]:
+    """The prompt token ids and the reference text of one example."""
+    if prompt:
+        reference = tok.decode(_encode(tok, target)[:max_new], skip_special_tokens=True,
+                               clean_up_tokenization_spaces=True)
+        return _encode(tok, prompt), reference
+    whole = _encode(tok, target)
+    lead = [t for t in whole[:1] if t in set(getattr(tok, "all_special_ids", []))]
+    head, tail = split_prefix(whole[len(lead):], prefix_tokens, max_new)
+    return lead + head, tok.decode(tail, skip_special_tokens=True)
+
+
 @metric("verbmem", needs={"generations"}, higher_is_better=None)
 def verbmem(ctx: Any, dataset: str, options: dict[str, Any]) -> MetricResult:
-    """ROUGE-L F1 of the greedy continuation of each text's prefix vs the true continuation."""
+    """MUSE ROUGE-L F1 x100 of the greedy continuation of each prompt vs the true text."""
     prefix_tokens = int(options.get("prefix_tokens", 32))
-    max_new = int(options.get("max_new_tokens", 128))
-    tok = ctx.tokenizer
-    bos = [tok.bos_token_id] if getattr(tok, "bos_token_id", None) is not None else []
+    max_new = int(options.get("max_new_tokens", MAX_NEW_TOKENS))
     prefixes, references, shown = [], [], []
     for example in ctx.examples(dataset):
-        text = (example.prompt + example.target) if example.prompt else example.target
-        head, tail = split_prefix(tok(text, add_special_tokens=False)["input_ids"],
-                                  prefix_tokens, max_new)
-        prefixes.append(bos + head)
-        references.append(tok.decode(tail, skip_special_tokens=True))
-        shown.append(tok.decode(head, skip_special_tokens=True))
+        ids, reference = verbmem_pair(ctx.tokenizer, example.prompt, example.target, max_new,
+                                      prefix_tokens)
+        prefixes.append(ids)
+        references.append(reference)
+        shown.append(example.prompt or ctx.tokenizer.decode(ids, skip_special_tokens=True))
     generations = ctx.generate_from(prefixes, max_new)
-    return rouge_result(references, generations, shown, which=1)
+    return rouge_result(references, generations, shown, which=1, stemmer=False, scale=100.0,
+                        max_new_tokens=max_new, unit="percent")
