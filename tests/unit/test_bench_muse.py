@@ -83,3 +83,16 @@ def test_hub_path_calls_load_dataset(monkeypatch: pytest.MonkeyPatch) -> None:
         ("knowmem", "forget_qa"), ("knowmem", "forget_qa_icl"), ("knowmem", "retain_qa"),
         ("knowmem", "retain_qa_icl"), ("verbmem", "forget"), ("privleak", "forget"),
         ("privleak", "retain"), ("privleak", "holdout")]}
+
+
+def test_evaluation_sets_load_without_raw_corpora(tmp_path: Path) -> None:
+    """Evaluation needs only knowmem / verbmem / privleak: a folder without raw/ loads (raw
+    sets empty); training asks for raw=True and gets a clear error."""
+    root = shutil.copytree(FIXTURE, tmp_path / "muse")
+    shutil.rmtree(root / "raw")
+    data = load_muse(root)
+    assert data.forget == data.retain1 == data.retain2 == data.holdout == []
+    assert len(data.knowmem_forget) and len(data.verbmem) and len(data.privleak_holdout) == 3
+    assert load_muse(FIXTURE, raw=False).forget == []
+    with pytest.raises(DataError, match="raw/forget"):
+        load_muse(root, raw=True)

@@ -8,7 +8,9 @@ import pytest
 
 from obliviate.data.benchmarks import load_muse, load_tofu, load_wmdp
 from obliviate.evaluation import build_results, evaluate
+from obliviate.data.prompting import PromptFormat
 from obliviate.evaluation.metrics.model_utility import harmonic_mean
+from obliviate.evaluation.results import dataset_hash
 from obliviate.evaluation.suites import resolve_suite
 from obliviate.evaluation.suites_benchmarks import (
     muse_datasets, needs_reference, tofu_datasets, tofu_suite, without_reference, wmdp_datasets)
@@ -41,7 +43,8 @@ def test_tofu_utility_reads_the_perturbed_eval_sets(tofu_sets):
 
 def test_tofu_suite_skips_absent_sets():
     assert tofu_suite({"forget"}) == [("answer_prob", "forget", {"key": "forget/answer_prob"}),
-                                      ("rouge_l_recall", "forget", {"key": "forget/rouge_l_recall"}),
+                                      ("rouge_l_recall", "forget", {"max_new_tokens": 200,
+                                                                    "key": "forget/rouge_l_recall"}),
                                       ("extraction_strength", "forget")]
 
 
@@ -72,7 +75,8 @@ def test_tofu_suite_runs_and_utility_is_the_harmonic_mean(tofu_sets, tiny_model,
     entries = resolve_suite("tofu", tofu_sets)
     first = evaluate(tiny_model, tiny_tokenizer, tofu_sets, without_reference(entries),
                      max_new_tokens=4)
-    reference = build_results(first, model_id="tiny")
+    reference = build_results(first, model_id="tiny", prompt=PromptFormat().as_dict(),
+                              eval_data={n: dataset_hash(e) for n, e in tofu_sets.items()})
     out = evaluate(tiny_model, tiny_tokenizer, tofu_sets, "tofu", reference_results=reference,
                    max_new_tokens=4)
     assert out["forget_quality"].value == pytest.approx(1.0)  # same model as its reference

@@ -131,7 +131,7 @@ def load_tofu_full(source) -> list[Example]:
 def load_muse_bench(source: str) -> BenchData:
     """MUSE: target on forget + retain1 text, retain model on retain1; methods forget the forget
     corpus keeping retain1; the suite reads verbmem / knowmem / privleak sets."""
-    data = load_muse(source)
+    data = load_muse(source, raw=True)  # training needs the raw corpora
     sets = muse_datasets(data)
     split = Split("forget", data.forget, data.retain1, sets, list(data.retain1), "text")
     return BenchData("muse", "muse", list(data.forget) + list(data.retain1), [split], "text",

@@ -65,7 +65,7 @@ def _benchmark(args: argparse.Namespace) -> tuple[dict, object, dict]:
     if args.benchmark == "tofu":
         sets = tofu_datasets(load_tofu(split=args.split, **source))
     elif args.benchmark == "muse":
-        sets = muse_datasets(load_muse(**source))
+        sets = muse_datasets(load_muse(**source, raw=False))  # eval needs no raw corpora
     else:
         sets = wmdp_datasets(load_wmdp(**source))
     datasets = {n: examples[: args.limit] for n, examples in sets.items()}

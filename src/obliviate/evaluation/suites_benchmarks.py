@@ -27,6 +27,10 @@ REFERENCE_METRICS = frozenset({"forget_quality", "privleak"})
 TOFU_UTILITY_SETS = {"retain": "retain_perturbed", "real_authors": "real_authors_perturbed",
                      "world_facts": "world_facts_perturbed"}
 
+#: TOFU's generation budget: open-unlearning's ``generation/default.yaml`` (greedy, at most 200
+#: new tokens; every row stops at EOS). Pinned on the suite's ROUGE entries.
+TOFU_MAX_NEW_TOKENS = 200
+
 #: MMLU subjects closest to the WMDP domains, reported separately in the WMDP paper (tab. 1).
 WMDP_MMLU_SUBJECTS = ("college_biology", "virology", "college_computer_science",
                       "computer_security")
@@ -54,9 +58,10 @@ def tofu_suite(datasets: Collection[str]) -> list[Entry]:
     (MUSE, Min-K% forget vs holdout), extraction strength and the retain-side numbers."""
     entries: list[Entry] = []
     forget = "forget_perturbed" if "forget_perturbed" in datasets else "forget"
+    rouge = {"max_new_tokens": TOFU_MAX_NEW_TOKENS}
     if forget in datasets:
         entries += [("answer_prob", forget, {"key": "forget/answer_prob"}),
-                    ("rouge_l_recall", forget, {"key": "forget/rouge_l_recall"})]
+                    ("rouge_l_recall", forget, {**rouge, "key": "forget/rouge_l_recall"})]
     if "forget_perturbed" in datasets:
         # default key "forget_perturbed/truth_ratio": forget quality reads it from the
         # reference results under that name
@@ -69,10 +74,10 @@ def tofu_suite(datasets: Collection[str]) -> list[Entry]:
     retain = "retain_perturbed" if "retain_perturbed" in datasets else "retain"
     if retain in datasets:
         entries += [("answer_prob", retain, {"key": "retain/answer_prob"}),
-                    ("rouge_l_recall", retain, {"key": "retain/rouge_l_recall"})]
+                    ("rouge_l_recall", retain, {**rouge, "key": "retain/rouge_l_recall"})]
     if _present(datasets, *TOFU_UTILITY_SETS.values()):
         entries.append(("model_utility", "retain_perturbed",
-                        {**TOFU_UTILITY_SETS, "key": "model_utility"}))
+                        {**TOFU_UTILITY_SETS, **rouge, "key": "model_utility"}))
     return entries
 
 
@@ -91,7 +96,8 @@ def muse_suite(datasets: Collection[str]) -> list[Entry]:
     if "knowmem_retain" in datasets:
         entries.append(("knowmem", "knowmem_retain", {"key": "knowmem_retain"}))
     if _present(datasets, "privleak_forget", "privleak_holdout"):
-        options = {"holdout": "privleak_holdout"}
+        # MUSE scores each privleak text whole (texts run to ~2,048 tokens)
+        options = {"holdout": "privleak_holdout", "whole_text": True}
         entries += [("mia_min_k", "privleak_forget", options),
                     ("privleak", "privleak_forget", {**options, "mia": "mia_min_k",
                                                      "key": "privleak"})]

@@ -14,7 +14,9 @@ privleak     forget, retain, holdout (text)               privleak/{forget,retai
 ===========  ==========================================  ====================================
 
 Local retain files may also be named as on the hub (``knowmem/retain_qa.json``,
-``privleak/retain.json``). The hub's ``train``, ``scal`` and ``sust`` configs are not loaded.
+``privleak/retain.json``). Evaluation needs only knowmem / verbmem / privleak; the raw corpora
+are for training, so ``raw=None`` (default) loads them when a local folder has them and leaves
+them empty otherwise, ``raw=True`` requires them (training) and ``raw=False`` skips them. The hub's ``train``, ``scal`` and ``sust`` configs are not loaded.
 The hub path cannot be exercised offline; it is tested with a stand-in for ``load_dataset``.
 """
 from __future__ import annotations
@@ -68,8 +70,9 @@ class MuseData:
     source: str = ""
 
 
-def load_muse(source: str | Path = HUB_IDS["news"]) -> MuseData:
-    """Load MUSE from a hub id, ``"news"``/``"books"``, or a local folder (layout above)."""
+def load_muse(source: str | Path = HUB_IDS["news"], raw: bool | None = None) -> MuseData:
+    """Load MUSE from a hub id, ``"news"``/``"books"``, or a local folder (layout above);
+    ``raw`` says whether the raw training corpora are required (see the module docstring)."""
     source = HUB_IDS.get(str(source).lower(), source)
     folder = local_folder(source)
 
@@ -80,14 +83,23 @@ def load_muse(source: str | Path = HUB_IDS["news"]) -> MuseData:
         records, where = get(config, split)
         return [Example("", t) for t in check_texts(records, where)]
 
+    if raw is None:
+        raw = folder is None or _has_raw(folder)
+    corpora = {n: text("raw", n) if raw else [] for n in ("forget", "retain1", "retain2",
+                                                          "holdout")}
     return MuseData(
-        forget=text("raw", "forget"), retain1=text("raw", "retain1"),
-        retain2=text("raw", "retain2"), holdout=text("raw", "holdout"),
+        **corpora,
         knowmem_forget=_knowmem(get, "forget_qa"), knowmem_retain=_knowmem(get, "retain_qa"),
         verbmem=_verbmem(*get("verbmem", "forget")),
         privleak_forget=text("privleak", "forget"), privleak_retain=text("privleak", "retain"),
         privleak_holdout=text("privleak", "holdout"), source=str(source),
     )
+
+
+def _has_raw(folder: Path) -> bool:
+    """True when a local folder holds any raw corpus file."""
+    return any((folder / "raw" / f"{n}{ext}").is_file()
+               for n in ("forget", "retain1", "retain2", "holdout") for ext in (".json", ".jsonl"))
 
 
 def _records(source: str | Path, folder: Path | None, config: str,

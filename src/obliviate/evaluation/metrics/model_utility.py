@@ -2,7 +2,9 @@
 {probability, ROUGE-L recall, truth ratio with the retain aggregation max(0, 1 - R)} on each of
 {retain set, Real Authors, World Facts}. Probability is the length-normalised answer
 probability on the retain set and the option-normalised one on Real Authors and World Facts.
-Data set names come from ``options`` ("retain", "real_authors", "world_facts" by default)."""
+Data set names come from ``options`` ("retain", "real_authors", "world_facts" by default);
+``options["max_new_tokens"]`` is the ROUGE generation budget (the TOFU suite gives 200).
+:func:`harmonic_mean` is the aggregation alone (the parity tests feed it published logs)."""
 from __future__ import annotations
 
 from typing import Any
@@ -23,9 +25,10 @@ def harmonic_mean(values: list[float] | np.ndarray) -> float:
     return float(x.size / np.sum(1.0 / x))
 
 
-def _columns(ctx: Any, role: str, dataset: str) -> tuple[np.ndarray, list[str]]:
+def _columns(ctx: Any, role: str, dataset: str,
+             rouge: dict[str, Any]) -> tuple[np.ndarray, list[str]]:
     prob = "answer_prob" if role == "retain" else "option_prob"
-    parts = [ctx.result(prob, dataset), ctx.result("rouge_l_recall", dataset),
+    parts = [ctx.result(prob, dataset), ctx.result("rouge_l_recall", dataset, rouge),
              ctx.result("truth_ratio", dataset, {"aggregation": "retain"})]
     names = [f"{dataset}/{n}" for n in (prob, "rouge_l_recall", "truth_ratio_retain")]
     return np.array([p.per_sample for p in parts], dtype=np.float64).T, names
@@ -40,8 +43,9 @@ def _utility(groups: list[np.ndarray]) -> float:
 def model_utility(ctx: Any, dataset: str, options: dict[str, Any]) -> MetricResult:
     """Harmonic mean of the nine TOFU utility numbers; the interval resamples each set."""
     groups, names = [], []
+    rouge = {k: options[k] for k in ("max_new_tokens",) if options.get(k)}
     for role in SETS:
-        columns, labels = _columns(ctx, role, options.get(role, role))
+        columns, labels = _columns(ctx, role, options.get(role, role), rouge)
         groups.append(columns)
         names += labels
     parts = np.concatenate([np.nanmean(g, axis=0) for g in groups])
