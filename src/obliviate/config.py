@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 import yaml
 
+from obliviate.data.prompting import PromptFormat
 from obliviate.data.spec import DataSpec
 from obliviate.errors import ConfigError
 
@@ -143,6 +144,7 @@ class RunConfig:
     trust_remote_code: bool = False
     localize: LocalizeConfig = field(default_factory=LocalizeConfig)
     lora: LoraSettings = field(default_factory=LoraSettings)
+    prompt: PromptFormat = field(default_factory=PromptFormat)  # data/prompting.py
 
     def __post_init__(self) -> None:
         if self.data.forget is None:

@@ -25,6 +25,7 @@ from obliviate.errors import ConfigError
 from obliviate.methods import UnlearningMethod, build_method
 from obliviate.evaluation import write_results
 from obliviate.evaluation.suites import resolve_suite
+from obliviate.data.prompting import set_prompt_format
 from obliviate.models import LoadedModel, load_model, save_model
 from obliviate.models.hashing import params_hash
 from obliviate.outputs import atomic_dir, check_output_dir
@@ -121,6 +122,7 @@ def unlearn(config: RunConfig, loaded: LoadedModel | None = None, progress: bool
     sets = sets or load_sets(config)  # data errors show before the model loads
     loaded = loaded or load_model(config.model, device=config.device, dtype=config.dtype,
                                   trust_remote_code=config.trust_remote_code)
+    set_prompt_format(loaded.tokenizer, config.prompt)  # training and evaluation alike
     data = data or training_data(config, sets, loaded.tokenizer, method.needs.refusals, method)
     model = wrap_lora(loaded.model, config.lora, config.model)  # the model itself without LoRA
     before = evaluate_run(config, loaded, sets) if config.eval == "before_after" else None

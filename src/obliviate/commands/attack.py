@@ -8,6 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+from obliviate.commands.prompt_args import add_prompt_args, prompt_from_args
+
 #: The sets an attack reads (from --data or --demo-data).
 ATTACK_SETS = ("forget", "retain", "probes", "holdout")
 
@@ -51,6 +53,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device")
     p.add_argument("--dtype")
     p.add_argument("--seed", type=int, default=0)
+    add_prompt_args(p)
     p.set_defaults(handler=handle)
 
 
@@ -165,12 +168,14 @@ def resolve_models(args: argparse.Namespace) -> None:
 def handle(args: argparse.Namespace) -> int:
     from obliviate.attacks import ATTACKS, EvalOptions, attack_table, run_attacks
     from obliviate.attacks import write_attack_results
+    from obliviate.data.prompting import prompt_format_of, set_default_prompt_format
     from obliviate.models import load_model
 
     for name in args.attacks:
         ATTACKS.get(name)  # unknown names fail before any model is loaded
     resolve_models(args)
     path, datasets, settings = output_file(args), load_datasets(args), build_settings(args)
+    set_default_prompt_format(prompt_from_args(args))
     loaded = load_model(args.model, device=args.device, dtype=args.dtype)
     original = load_model(args.original, device=args.device, dtype=args.dtype) \
         if args.original else None
@@ -178,7 +183,8 @@ def handle(args: argparse.Namespace) -> int:
             "original": {"id": original.name if original else None,
                          "weights_hash": original.weights_hash if original else None,
                          "results": args.original_results},
-            "device": str(next(loaded.model.parameters()).device)}
+            "device": str(next(loaded.model.parameters()).device),
+            "prompt": prompt_format_of(loaded.tokenizer).as_dict()}
     opts = EvalOptions(args.suite, args.max_length, args.batch_size, args.max_new_tokens)
     doc = run_attacks(loaded.model, loaded.tokenizer, datasets, attacks=list(args.attacks),
                       settings=settings, original_model=original.model if original else None,

@@ -34,12 +34,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=handle, epochs=None, lr=None, batch_size=None, max_length=None,
                    n_people=None, seed=None)
     p.add_argument("--max-new-tokens", type=int, help="generation length for ROUGE")
+    from obliviate.commands.prompt_args import add_prompt_args
+    add_prompt_args(p)
 
 
 def handle(args: argparse.Namespace) -> int:
     from obliviate.bench.presets import options_from
     from obliviate.bench.runner import run_bench
+    from obliviate.commands.prompt_args import prompt_from_args
+    from obliviate.data.prompting import set_default_prompt_format
 
+    set_default_prompt_format(prompt_from_args(args))
     opts = options_from(args)
     rows, out = run_bench(opts)
     print((out / "leaderboard.md").read_text())

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from obliviate.commands.prompt_args import add_prompt_args, prompt_from_args
 from obliviate.errors import ConfigError
 
 SETS = ("forget", "retain", "holdout", "probes")
@@ -31,9 +32,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="input-based baseline: rewrite every prompt before scoring")
     p.add_argument("--topic", default="the forgotten subject", help="topic for --wrapper guardrail")
     p.add_argument("--out", help="output folder (default eval-results/<model name>)")
-    p.add_argument("--max-new-tokens", type=int, default=64)
+    p.add_argument("--max-new-tokens", type=int, default=64,
+                   help="generation budget of metrics without their own (the tofu suite's "
+                   "ROUGE uses 200, MUSE's knowmem 32 and verbmem 128)")
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--limit", type=int, help="use the first N examples of each set")
+    add_prompt_args(p)
     p.set_defaults(handler=handle)
 
 
@@ -78,6 +82,7 @@ def _benchmark(args: argparse.Namespace) -> tuple[dict, object, dict]:
 
 def handle(args: argparse.Namespace) -> int:
     from obliviate.assessment import assess, run_info_of
+    from obliviate.data.prompting import set_prompt_format
     from obliviate.data import file_hash, load_examples
     from obliviate.evaluation import summary_table, write_results
     from obliviate.inputs import build_wrapper, wrap_datasets
@@ -92,14 +97,18 @@ def handle(args: argparse.Namespace) -> int:
     wrapper = args.wrapper and build_wrapper(args.wrapper, topic=args.topic,
                                              forget=datasets.get("forget"),
                                              retain=datasets.get("retain"))
+    fmt = prompt_from_args(args)  # checked before the model loads
     loaded = load_model(args.model)
+    set_prompt_format(loaded.tokenizer, fmt or _run_prompt(args.model))
     run_info = run_info_of(args.model)
     if run_info is not None and suite == "default":
         from obliviate.evaluation.suites import resolve_suite
         suite = resolve_suite(suite, datasets) + [("efficiency", "run", {"key": "run/efficiency"})]
     results = assess(loaded, wrap_datasets(datasets, wrapper or None), suite,
                      config={"model": args.model, "suite": args.suite, "wrapper": args.wrapper,
-                             "benchmark": args.benchmark, "source": args.source},
+                             "benchmark": args.benchmark, "source": args.source,
+                             "split": args.split if args.benchmark == "tofu" else None,
+                             "limit": args.limit},
                      data=hashes,
                      reference_results=args.retain_results, run_info=run_info,
                      max_new_tokens=args.max_new_tokens, batch_size=args.batch_size,
@@ -109,3 +118,11 @@ def handle(args: argparse.Namespace) -> int:
     print(summary_table(results))
     print(f"\nresults written to {path}")
     return 0
+
+
+def _run_prompt(model: str) -> dict | None:
+    """The prompt format of a run folder's run_config.yaml (evaluate as it was trained)."""
+    from obliviate.config import read_yaml
+
+    path = Path(model) / "run_config.yaml"
+    return read_yaml(path).get("prompt") if path.is_file() else None

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import argparse
 
+from obliviate.commands.prompt_args import add_prompt_args, prompt_overrides
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     run = sub.add_parser("run", help="unlearn with a method, as a YAML config describes",
@@ -11,6 +13,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     run.add_argument("config", nargs="?", help="YAML config file (optional if every key is "
                      "given as an override)")
     run.add_argument("overrides", nargs="*", metavar="key=value", help="config overrides")
+    add_prompt_args(run)
     run.set_defaults(handler=handle)
 
 
@@ -20,7 +23,7 @@ def handle(args: argparse.Namespace) -> int:
 
     if args.config and "=" in args.config:  # no config file: every key is an override
         args.overrides, args.config = [args.config, *args.overrides], None
-    config = load_config(args.config, args.overrides)
+    config = load_config(args.config, [*args.overrides, *prompt_overrides(args)])
     out = unlearn(config)
     print(f"unlearned model, config, step log and run.json written to {out}")
     if config.eval != "none":

@@ -9,7 +9,9 @@ with another one. open-unlearning's prompt for instruct models is
 ``PromptFormat("chat", system="You are a helpful assistant.")``.
 
 The format travels with the tokenizer (:func:`set_prompt_format` after loading a model), so
-every tokenisation of that model's data follows it without threading it through every call.
+every tokenisation of that model's data follows it without threading it through every call;
+tokenizers without one follow the process default (:func:`set_default_prompt_format`, which
+the CLI sets from ``--prompt-format`` / ``--prompt-system``), else ``chat``.
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from obliviate.errors import ConfigError
 PLAIN_PROMPT = "Question: {question}\nAnswer: "
 NAMED = ("chat", "plain")
 _ATTRIBUTE = "obliviate_prompt_format"
+_DEFAULT: list["PromptFormat"] = []
 
 
 @dataclass(frozen=True)
@@ -95,7 +98,18 @@ def set_prompt_format(tokenizer: Any, fmt: "PromptFormat | dict[str, Any] | str 
     return fmt
 
 
+def set_default_prompt_format(fmt: "PromptFormat | dict[str, Any] | str | None") -> PromptFormat:
+    """Make ``fmt`` the format of every tokenizer that has none attached (None: back to chat)."""
+    _DEFAULT.clear()
+    if fmt is not None:
+        _DEFAULT.append(prompt_format(fmt))
+    return _DEFAULT[0] if _DEFAULT else PromptFormat()
+
+
 def prompt_format_of(tokenizer: Any) -> PromptFormat:
-    """The format attached to ``tokenizer``, else the default (chat, template's own system)."""
+    """The format attached to ``tokenizer``, else the process default, else chat (with the
+    template's own system message)."""
     fmt = getattr(tokenizer, _ATTRIBUTE, None)
-    return fmt if isinstance(fmt, PromptFormat) else PromptFormat()
+    if isinstance(fmt, PromptFormat):
+        return fmt
+    return _DEFAULT[0] if _DEFAULT else PromptFormat()

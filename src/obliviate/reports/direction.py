@@ -31,10 +31,10 @@ UNITS = {
     "answer_prob": "probability, 0-1", "option_prob": "probability, 0-1",
     "rouge_l_recall": "ROUGE-L recall, 0-1", "rouge_l_f1": "ROUGE-L F1, 0-1",
     "keyword_accuracy": "fraction of answers, 0-1", "mc_accuracy": "accuracy, 0-1",
-    "knowmem": "ROUGE-L, 0-1", "verbmem": "ROUGE-L, 0-1", "truth_ratio": "0-1",
+    "knowmem": "ROUGE-L F1, percent", "verbmem": "ROUGE-L F1, percent", "truth_ratio": "0-1",
     "exact_memorization": "fraction of tokens, 0-1", "extraction_strength": "fraction, 0-1",
     "forget_quality": "KS-test p-value", "model_utility": "harmonic mean, 0-1",
-    "perplexity": "perplexity", "privleak": "relative AUC gap", "efficiency": "seconds",
+    "perplexity": "perplexity", "privleak": "percent, 0 = retrained model", "efficiency": "seconds",
     "fluency": "share of distinct tokens, 0-1", "min_k": "mean log-prob, nats",
 }
 

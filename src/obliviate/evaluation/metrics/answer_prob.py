@@ -17,9 +17,14 @@ from obliviate.evaluation.base import MetricResult, mean_result, metric
 from obliviate.evaluation.scoring import TokenScores
 
 
+def prob_from_mean_nll(mean_nll: np.ndarray) -> np.ndarray:
+    """``exp(-mean token NLL)``: TOFU's ``exp(-avg_gt_loss)`` (the parity tests' seam)."""
+    return np.exp(-np.asarray(mean_nll, dtype=np.float64))
+
+
 def normalised_prob(scores: TokenScores) -> np.ndarray:
     """``exp(mean token log-prob)`` per sample."""
-    return np.exp(scores.mean_logp())
+    return prob_from_mean_nll(-scores.mean_logp())
 
 
 def option_normalised(probs: list[np.ndarray], correct: list[int]) -> np.ndarray:
