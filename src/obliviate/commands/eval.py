@@ -82,7 +82,9 @@ def _benchmark(args: argparse.Namespace) -> tuple[dict, object, dict]:
 
 def handle(args: argparse.Namespace) -> int:
     from obliviate.assessment import assess, run_info_of
-    from obliviate.data.prompting import set_prompt_format
+    from obliviate.data.prompting import prompt_format, set_prompt_format
+    from obliviate.evaluation.comparable import check_comparable
+    from obliviate.evaluation.results import dataset_hash, load_reference_results
     from obliviate.data import file_hash, load_examples
     from obliviate.evaluation import summary_table, write_results
     from obliviate.inputs import build_wrapper, wrap_datasets
@@ -97,9 +99,14 @@ def handle(args: argparse.Namespace) -> int:
     wrapper = args.wrapper and build_wrapper(args.wrapper, topic=args.topic,
                                              forget=datasets.get("forget"),
                                              retain=datasets.get("retain"))
-    fmt = prompt_from_args(args)  # checked before the model loads
+    fmt = prompt_format(prompt_from_args(args) or _run_prompt(args.model))
+    if args.retain_results:  # refuse incomparable reference results before loading the model
+        reference = load_reference_results(args.retain_results)
+        shared = set(reference.get("eval_data") or {}) & set(datasets)
+        check_comparable(reference, fmt.as_dict(),
+                         {n: dataset_hash(datasets[n]) for n in sorted(shared)})
     loaded = load_model(args.model)
-    set_prompt_format(loaded.tokenizer, fmt or _run_prompt(args.model))
+    set_prompt_format(loaded.tokenizer, fmt)
     run_info = run_info_of(args.model)
     if run_info is not None and suite == "default":
         from obliviate.evaluation.suites import resolve_suite
