@@ -10,9 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from obliviate.data import Example, file_hash
-from obliviate.data.prompting import prompt_format_of
 from obliviate.evaluation import build_results, evaluate
-from obliviate.evaluation.results import dataset_hash, generation_record
+from obliviate.evaluation.results import comparable_fields, generation_record
 from obliviate.evaluation.suites import SuiteEntry
 from obliviate.models import LoadedModel
 from obliviate.training.memory import peak_memory_mb
@@ -49,9 +48,8 @@ def assess(loaded: LoadedModel, datasets: dict[str, list[Example]],
     device = next(loaded.model.parameters()).device
     return build_results(metrics, model_id=loaded.name, weights_hash=loaded.weights_hash,
                          data=data, config=config,
-                         prompt=prompt_format_of(loaded.tokenizer).as_dict(),
-                         eval_data={n: dataset_hash(e) for n, e in datasets.items()},
                          generation=generation_record(metrics, max_new_tokens),
+                         **comparable_fields(loaded.tokenizer, datasets),
                          timings={"evaluation_s": round(time.perf_counter() - start, 3)},
                          peak_memory_mb=round(peak_memory_mb(device), 1), device=device.type)
 

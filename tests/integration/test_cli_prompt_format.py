@@ -55,3 +55,9 @@ def test_run_records_prompt_format(model_dir, data_files, tmp_path):
                  "--prompt-format", "[INST] {question} [/INST]"]) == 0
     config = yaml.safe_load((out / "run_config.yaml").read_text())
     assert config["prompt"] == {"format": "[INST] {question} [/INST]", "system": None}
+
+
+def test_list_metrics_says_which_side_of_privleak_is_which(capsys):
+    assert main(["list", "metrics"]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("privleak "))
+    assert "under-unlearning" in line and "over-unlearning" in line and "%" in line

@@ -14,7 +14,9 @@ from typing import Any
 from obliviate.config import TrainConfig
 from obliviate.data.tokenize import tokenize_examples
 from obliviate.data.types import Example
+from obliviate.data.prompting import PromptFormat, prompt_format_of
 from obliviate.evaluation import ScoreCache, build_results, dataset_hash, evaluate, write_results
+from obliviate.evaluation.results import comparable_fields
 from obliviate.evaluation.suites import resolve_suite
 from obliviate.evaluation.suites_benchmarks import without_reference
 from obliviate.methods import build_method
@@ -52,11 +54,18 @@ def finetune(loaded: LoadedModel, examples: list[Example], out: Path, train: Tra
     return out
 
 
+def _prompt_key() -> list:
+    """The prompt format in cache keys (nothing for the default, so old caches stay valid)."""
+    fmt = prompt_format_of(None)
+    return [] if fmt == PromptFormat() else [fmt.as_dict()]
+
+
 def cached_finetune(base: str, base_hash: str, examples: list[Example], cache_dir: Path,
                     role: str, train: TrainConfig, data_format: str = "qa",
                     device: str | None = None, progress: bool = True) -> Path:
     """The fine-tuned model directory for (base, data, settings), trained only when absent."""
-    key = cache_key(base_hash, dataset_hash(examples), asdict(train), data_format)
+    key = cache_key(base_hash, dataset_hash(examples), asdict(train), data_format,
+                    *_prompt_key())
     out = cache_dir / f"{role}-{key}"
     if (out / "run.json").is_file():
         return out
@@ -78,14 +87,16 @@ def evaluate_model(loaded: LoadedModel, sets: dict[str, list[Example]], suite: s
     if self_reference:
         first = evaluate(loaded.model, loaded.tokenizer, sets, without_reference(entries),
                          **common)
-        reference = build_results(first, model_id=loaded.name)
+        reference = build_results(first, model_id=loaded.name,
+                                  **comparable_fields(loaded.tokenizer, sets))
     if reference is None:
         entries = without_reference(entries)
     metrics = evaluate(loaded.model, loaded.tokenizer, sets, entries,
                        reference_results=reference, **common)
     return build_results(metrics, model_id=loaded.name, weights_hash=loaded.weights_hash,
                          data={k: dataset_hash(v) for k, v in sets.items()},
-                         config=dict(config or {}, suite=suite))
+                         config=dict(config or {}, suite=suite),
+                         **comparable_fields(loaded.tokenizer, sets))
 
 
 def cached_results(model_dir: Path, name: str, sets: dict[str, list[Example]], suite: str,
@@ -94,7 +105,7 @@ def cached_results(model_dir: Path, name: str, sets: dict[str, list[Example]], s
     """``model_dir/results-<name>-<key>.json``, computed once per data and reference."""
     ref_key = cache_key(reference.get("model"), reference.get("data")) if reference else "-"
     key = cache_key({k: dataset_hash(v) for k, v in sets.items()}, suite, ref_key,
-                    self_reference, kwargs)
+                    self_reference, kwargs, *_prompt_key())
     path = model_dir / f"results-{name}-{key}.json"
     if path.is_file():
         return json.loads(path.read_text(encoding="utf-8"))

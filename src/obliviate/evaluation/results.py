@@ -103,6 +103,14 @@ def build_results(
     })
 
 
+def comparable_fields(tokenizer: Any, datasets: dict[str, list[Example]]) -> dict[str, Any]:
+    """``prompt`` and ``eval_data`` for :func:`build_results`: what reference-based metrics
+    check before comparing with these results (the tokenizer's prompt format, data hashes)."""
+    from obliviate.data.prompting import prompt_format_of
+    return {"prompt": prompt_format_of(tokenizer).as_dict(),
+            "eval_data": {n: dataset_hash(e) for n, e in datasets.items()}}
+
+
 def generation_record(metrics: dict[str, MetricResult],
                       default_max_new_tokens: int | None = None) -> dict[str, Any]:
     """How the generations were made: greedy decoding, stopped at EOS, and the new-token budget

@@ -44,8 +44,10 @@ def _reference_auc(ctx: Any, dataset: str, mia: str, options: dict[str, Any]) ->
 
 @metric("privleak", needs={"scores", "holdout", "reference_results"}, higher_is_better=None)
 def privleak(ctx: Any, dataset: str, options: dict[str, Any]) -> MetricResult:
-    """MUSE PrivLeak in percent: 0 = like the retrained model; negative = under-unlearning
-    (forget set still looks member-like, about -100 before unlearning); positive = over."""
+    """MUSE PrivLeak (%): 0 = as retrained; < 0 under-unlearning (~-100 before), > 0 over-unlearning.
+
+    Negative: the forget set still looks member-like; positive: it looks less seen than unseen
+    text."""
     mia = options.get("mia", "mia_min_k")
     ours = ctx.result(mia, dataset, {k: v for k, v in options.items()
                                      if k not in ("mia", "reference_auc")})
