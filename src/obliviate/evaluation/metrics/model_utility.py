@@ -51,4 +51,4 @@ def model_utility(ctx: Any, dataset: str, options: dict[str, Any]) -> MetricResu
     parts = np.concatenate([np.nanmean(g, axis=0) for g in groups])
     low, high = bootstrap_ci_groups(groups, _utility)
     return MetricResult(harmonic_mean(parts), [float(p) for p in parts], low, high,
-                        {"components": dict(zip(names, map(float, parts)))})
+                        {"components": dict(zip(names, map(float, parts))), **rouge})
