@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from obliviate.commands.prompt_args import add_prompt_args, prompt_from_args
 from obliviate.errors import ConfigError
@@ -82,9 +83,7 @@ def _benchmark(args: argparse.Namespace) -> tuple[dict, object, dict]:
 
 def handle(args: argparse.Namespace) -> int:
     from obliviate.assessment import assess, run_info_of
-    from obliviate.data.prompting import prompt_format, set_prompt_format
-    from obliviate.evaluation.comparable import check_comparable
-    from obliviate.evaluation.results import dataset_hash, load_reference_results
+    from obliviate.data.prompting import set_prompt_format
     from obliviate.data import file_hash, load_examples
     from obliviate.evaluation import summary_table, write_results
     from obliviate.inputs import build_wrapper, wrap_datasets
@@ -99,12 +98,7 @@ def handle(args: argparse.Namespace) -> int:
     wrapper = args.wrapper and build_wrapper(args.wrapper, topic=args.topic,
                                              forget=datasets.get("forget"),
                                              retain=datasets.get("retain"))
-    fmt = prompt_format(prompt_from_args(args) or _run_prompt(args.model))
-    if args.retain_results:  # refuse incomparable reference results before loading the model
-        reference = load_reference_results(args.retain_results)
-        shared = set(reference.get("eval_data") or {}) & set(datasets)
-        check_comparable(reference, fmt.as_dict(),
-                         {n: dataset_hash(datasets[n]) for n in sorted(shared)})
+    fmt = _prompt_checked(args, datasets)
     loaded = load_model(args.model)
     set_prompt_format(loaded.tokenizer, fmt)
     run_info = run_info_of(args.model)
@@ -125,6 +119,22 @@ def handle(args: argparse.Namespace) -> int:
     print(summary_table(results))
     print(f"\nresults written to {path}")
     return 0
+
+
+def _prompt_checked(args: argparse.Namespace, datasets: dict) -> Any:
+    """The prompt format (options, else the run's, else chat); --retain-results made with
+    another format or on other data is refused here, before the model loads."""
+    from obliviate.data.prompting import prompt_format
+    from obliviate.evaluation.comparable import check_comparable
+    from obliviate.evaluation.results import dataset_hash, load_reference_results
+
+    fmt = prompt_format(prompt_from_args(args) or _run_prompt(args.model))
+    if args.retain_results:
+        reference = load_reference_results(args.retain_results)
+        shared = set(reference.get("eval_data") or {}) & set(datasets)
+        check_comparable(reference, fmt.as_dict(),
+                         {n: dataset_hash(datasets[n]) for n in sorted(shared)})
+    return fmt
 
 
 def _run_prompt(model: str) -> dict | None:

@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 import argparse
-
-from obliviate.data.prompting import PromptFormat
+from typing import Any
 
 
 def add_prompt_args(parser: argparse.ArgumentParser) -> None:
@@ -15,8 +14,11 @@ def add_prompt_args(parser: argparse.ArgumentParser) -> None:
                         "'You are a helpful assistant.' (open-unlearning's)")
 
 
-def prompt_from_args(args: argparse.Namespace) -> PromptFormat | None:
-    """The format the options ask for, or None when neither is given."""
+def prompt_from_args(args: argparse.Namespace) -> Any:
+    """The :class:`~obliviate.data.prompting.PromptFormat` the options ask for, or None when
+    neither is given."""
+    from obliviate.data.prompting import PromptFormat
+
     fmt, system = getattr(args, "prompt_format", None), getattr(args, "prompt_system", None)
     if fmt is None and system is None:
         return None
