@@ -10,8 +10,8 @@ from obliviate.data.types import IGNORE_INDEX, Example, TokenizedExample
 from obliviate.errors import ConfigError
 from obliviate.evaluation.base import METRICS, MetricResult
 from obliviate.evaluation.comparable import check_comparable
-from obliviate.evaluation.results import dataset_hash
 from obliviate.evaluation.generation import generate, pad_id, prompt_ids
+from obliviate.evaluation.results import dataset_hash
 from obliviate.evaluation.scoring import ScoreCache, TokenScores, items_hash, model_key, score
 
 

@@ -77,7 +77,11 @@ def dataset_ratios(ctx: Any, dataset: str, perturbed_mean: str = "geometric") ->
         para, pert = variants(example, i)
         flat += [Example(example.prompt, a, {}) for a in [para] + pert]
         counts.append(1 + len(pert))
-    groups = split_by(normalised_prob(ctx.score_examples(flat)), counts)
+    scores = ctx.score_examples(flat)
+    if perturbed_mean == "geometric":  # straight from the mean NLLs, as TOFU's code
+        groups = split_by(-scores.mean_logp(), counts)
+        return truth_ratios_from_losses(np.array([g[0] for g in groups]), [g[1:] for g in groups])
+    groups = split_by(normalised_prob(scores), counts)
     return truth_ratios(np.array([g[0] for g in groups]), [g[1:] for g in groups], perturbed_mean)
 
 
