@@ -38,9 +38,11 @@ class TrainConfig:
     mixed_precision: Literal["auto", "no", "bf16", "fp16"] = "auto"
     gradient_checkpointing: bool = False
     max_length: int = 512
+    report_to: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         _positive(self, "lr", "batch_size", "grad_accum", "max_length", "epochs")
+        check_trackers(self.report_to)
         if self.max_steps is not None and self.max_steps < 1:
             raise ConfigError(f"train.max_steps must be at least 1, got {self.max_steps}")
         if self.warmup_steps < 0:
@@ -123,6 +125,33 @@ class LoraSettings:
 
 
 @dataclass
+class LmEvalConfig:
+    """lm-evaluation-harness tasks run on the model in memory, before and/or after (``eval``).
+
+    tasks: lm-eval task or group names (``lm_eval.tasks=[wmdp_bio,mmlu]``); needs
+        ``pip install 'obliviate[lm-eval]'``. Metrics land as ``lm_eval/<task>/<metric>``.
+    include_path: a folder of extra task YAML files (local tasks, e.g. ``dataset_path: json``).
+    limit: use the first N documents of each task (for quick checks; not comparable numbers).
+    batch_size: lm-eval's batch size.
+    num_fewshot: override the tasks' number of few-shot examples.
+    """
+
+    tasks: list[str] = field(default_factory=list)
+    include_path: str | None = None
+    limit: int | None = None
+    batch_size: int = 8
+    num_fewshot: int | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.tasks, list) or not all(isinstance(t, str) and t for t in self.tasks):
+            raise ConfigError(f"lm_eval.tasks must be a list of task names, got {self.tasks!r}")
+        if self.limit is not None and self.limit < 1:
+            raise ConfigError(f"lm_eval.limit must be at least 1, got {self.limit}")
+        if self.batch_size < 1:
+            raise ConfigError(f"lm_eval.batch_size must be at least 1, got {self.batch_size}")
+
+
+@dataclass
 class RunConfig:
     """Everything ``obliviate run`` needs."""
 
@@ -145,6 +174,8 @@ class RunConfig:
     localize: LocalizeConfig = field(default_factory=LocalizeConfig)
     lora: LoraSettings = field(default_factory=LoraSettings)
     prompt: PromptFormat = field(default_factory=PromptFormat)  # data/prompting.py
+    lm_eval: LmEvalConfig = field(default_factory=LmEvalConfig)
+    push_to_hub: str | None = None
 
     def __post_init__(self) -> None:
         if self.data.forget is None:
@@ -153,6 +184,23 @@ class RunConfig:
         if not self.lora.enabled and self.lora != LoraSettings():
             raise ConfigError("lora settings are given but LoRA is off; add lora.enabled=true "
                               "to train an adapter")
+        if self.push_to_hub is not None and not REPO_ID.fullmatch(str(self.push_to_hub)):
+            raise ConfigError(f"push_to_hub must be a Hugging Face repository id like "
+                              f"org/name, got {self.push_to_hub!r}")
+        if self.lm_eval.tasks and self.eval == "none":
+            raise ConfigError("lm_eval.tasks is set but eval=none; set eval=after or "
+                              "eval=before_after to run the lm-eval tasks")
+
+
+TRACKERS = ("tensorboard", "wandb", "mlflow")
+REPO_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*")
+
+
+def check_trackers(names: object) -> None:
+    """``train.report_to`` must be a list of known tracker names."""
+    if not isinstance(names, list) or any(n not in TRACKERS for n in names):
+        raise ConfigError(f"train.report_to must be a list drawn from {', '.join(TRACKERS)}; "
+                          f"got {names!r}")
 
 
 def _positive(obj: object, *names: str) -> None:

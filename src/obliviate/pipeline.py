@@ -24,12 +24,15 @@ from obliviate.data.refusals import load_refusals, refusal_examples
 from obliviate.errors import ConfigError
 from obliviate.methods import UnlearningMethod, build_method
 from obliviate.evaluation import write_results
+from obliviate.evaluation.lm_eval_bridge import add_lm_eval, task_manager
 from obliviate.evaluation.suites import resolve_suite
 from obliviate.data.prompting import set_prompt_format
 from obliviate.models import LoadedModel, load_model, save_model
 from obliviate.models.hashing import params_hash
 from obliviate.outputs import atomic_dir, check_output_dir
 from obliviate.reports import write_report
+from obliviate.reports.hub import push_folder
+from obliviate.reports.model_card import data_summary, write_model_card
 from obliviate.training import Engine, TrainingData, TrainResult
 from obliviate.training.lora import export_model, wrap_lora
 
@@ -120,12 +123,14 @@ def unlearn(config: RunConfig, loaded: LoadedModel | None = None, progress: bool
     protected = [Path(config.model)] if Path(config.model).exists() else []
     check_output_dir(out, config.overwrite, protected)
     sets = sets or load_sets(config)  # data errors show before the model loads
+    tasks = task_manager(config.lm_eval) if config.lm_eval.tasks else None  # names checked
     loaded = loaded or load_model(config.model, device=config.device, dtype=config.dtype,
                                   trust_remote_code=config.trust_remote_code)
     set_prompt_format(loaded.tokenizer, config.prompt)  # training and evaluation alike
     data = data or training_data(config, sets, loaded.tokenizer, method.needs.refusals, method)
     model = wrap_lora(loaded.model, config.lora, config.model)  # the model itself without LoRA
-    before = evaluate_run(config, loaded, sets) if config.eval == "before_after" else None
+    before = (evaluate_run(config, loaded, sets, lm_eval_tasks=tasks)
+              if config.eval == "before_after" else None)
     engine = Engine(method, config.train, config.optimizer, config.optimizer_args,
                     progress=progress, localize=config.localize)
     main = engine.accelerator.is_main_process
@@ -136,32 +141,38 @@ def unlearn(config: RunConfig, loaded: LoadedModel | None = None, progress: bool
         if main:
             trained = export_model(engine.accelerator.unwrap_model(model), config.lora)
             save_model(trained, loaded.tokenizer, tmp)
-            write_run_files(tmp, config, loaded, result)
+            write_run_files(tmp, config, loaded, result, sets)
             if config.eval != "none":
                 after = evaluate_run(config, replace(loaded, model=trained, name=str(out),
                                                      weights_hash=params_hash(trained)),
-                                     sets, run_info=tmp / "run.json")
+                                     sets, run_info=tmp / "run.json", lm_eval_tasks=tasks)
                 write_results(tmp / "results.json",
                               with_before(after, before) if before else after)
+            write_model_card(tmp, name=out.name)
     if main and config.eval != "none":
         write_report([out], retain_results=config.retain_results)
+    if main and config.push_to_hub:
+        push_folder(out, config.push_to_hub)
     return out
 
 
 def evaluate_run(config: RunConfig, loaded: LoadedModel, sets: RunSets,
-                 run_info: Path | None = None) -> dict:
-    """The run's evaluation (``eval`` / ``eval_suite``) as a results document."""
+                 run_info: Path | None = None, lm_eval_tasks: object = None) -> dict:
+    """The run's evaluation (``eval`` / ``eval_suite``, plus ``lm_eval.tasks``; their task
+    index ``lm_eval_tasks`` when already built) as a results document."""
     datasets = sets_as_datasets(sets)
     suite = resolve_suite(config.eval_suite, datasets)
     if run_info is not None:
         suite.append(("efficiency", "run", {"key": "run/efficiency"}))
-    return assess(loaded, datasets, suite, config=to_dict(config), data=data_hashes(config),
-                  reference_results=config.retain_results, run_info=run_info,
-                  max_new_tokens=config.eval_max_new_tokens,
-                  max_length=config.train.max_length, progress="evaluating")
+    results = assess(loaded, datasets, suite, config=to_dict(config), data=data_hashes(config),
+                     reference_results=config.retain_results, run_info=run_info,
+                     max_new_tokens=config.eval_max_new_tokens,
+                     max_length=config.train.max_length, progress="evaluating")
+    return add_lm_eval(results, loaded.model, loaded.tokenizer, config.lm_eval, lm_eval_tasks)
 
 
-def write_run_files(out: Path, config: RunConfig, loaded: LoadedModel, result: TrainResult) -> None:
+def write_run_files(out: Path, config: RunConfig, loaded: LoadedModel, result: TrainResult,
+                    sets: RunSets | None = None) -> None:
     (out / "run_config.yaml").write_text(yaml.safe_dump(to_dict(config), sort_keys=False))
     info = {
         "obliviate_version": __version__,
@@ -177,6 +188,7 @@ def write_run_files(out: Path, config: RunConfig, loaded: LoadedModel, result: T
         "trainable_parameters": result.trainable_parameters,
         "total_parameters": result.total_parameters,
         "peak_memory_mb": round(result.peak_memory_mb, 1),
+        "data": data_summary(config, sets) if sets is not None else {},
     }
     (out / "run.json").write_text(json.dumps(info, indent=2) + "\n")
 

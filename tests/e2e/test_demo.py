@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from huggingface_hub import ModelCard
 
 from obliviate.demo import DemoSettings, run_demo
 from obliviate.demo.display import show
@@ -33,3 +34,7 @@ def test_demo_pipeline_on_a_subset(tmp_path):
         assert (out / name).is_file(), name
     text = show(results, out)
     assert "keyword accuracy" in text and "Checks" in text
+    card = ModelCard.load(out / "README.md")
+    assert card.data.base_model == "HuggingFaceTB/SmolLM2-135M-Instruct"
+    assert {"unlearning", "obliviate", settings.method} <= set(card.data.tags)
+    assert "| forget/keyword_accuracy |" in card.text and "## How to reproduce" in card.text

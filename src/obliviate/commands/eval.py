@@ -37,7 +37,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="generation budget of metrics without their own (the tofu suite's "
                    "ROUGE uses 200, MUSE's knowmem 32 and verbmem 128)")
     p.add_argument("--batch-size", type=int, default=8)
-    p.add_argument("--limit", type=int, help="use the first N examples of each set")
+    p.add_argument("--limit", type=int, help="use the first N examples of each set (and of "
+                   "each --lm-eval task)")
+    p.add_argument("--lm-eval", metavar="TASKS", help="comma-separated lm-evaluation-harness "
+                   "tasks run on the same model (needs obliviate[lm-eval]); stored as "
+                   "lm_eval/<task>/<metric>")
+    p.add_argument("--lm-eval-include", metavar="DIR", help="folder of extra lm-eval task YAML "
+                   "files (local tasks)")
     add_prompt_args(p)
     p.set_defaults(handler=handle)
 
@@ -51,9 +57,10 @@ def _specs(args: argparse.Namespace) -> dict:
     specs = {n: DataSpec.from_value(raw[n]) for n in SETS if raw.get(n)}
     specs.update({n: DataSpec(getattr(args, n), format=args.format)
                   for n in SETS if getattr(args, n)})
-    if not specs:
+    if not specs and not args.lm_eval:
         raise ConfigError("no data to evaluate on: give --data CONFIG.yaml or --forget/--retain "
-                          "files (or evaluate a run folder that has run_config.yaml)")
+                          "files (or evaluate a run folder that has run_config.yaml), or "
+                          "--lm-eval TASKS")
     return specs
 
 
@@ -81,14 +88,27 @@ def _benchmark(args: argparse.Namespace) -> tuple[dict, object, dict]:
     return datasets, suite, {n: dataset_hash(e) for n, e in datasets.items()}
 
 
+def _lm_eval_settings(args: argparse.Namespace):
+    from obliviate.config import LmEvalConfig
+
+    tasks = [t.strip() for t in (args.lm_eval or "").split(",") if t.strip()]
+    if args.lm_eval is not None and not tasks:
+        raise ConfigError("--lm-eval needs task names, e.g. --lm-eval wmdp_bio,mmlu")
+    return LmEvalConfig(tasks=tasks, include_path=args.lm_eval_include, limit=args.limit,
+                        batch_size=args.batch_size)
+
+
 def handle(args: argparse.Namespace) -> int:
     from obliviate.assessment import assess, run_info_of
     from obliviate.data.prompting import set_prompt_format
     from obliviate.data import file_hash, load_examples
     from obliviate.evaluation import summary_table, write_results
+    from obliviate.evaluation.lm_eval_bridge import add_lm_eval, task_manager
     from obliviate.inputs import build_wrapper, wrap_datasets
     from obliviate.models import load_model
 
+    lm_eval = _lm_eval_settings(args)
+    tasks = task_manager(lm_eval) if lm_eval.tasks else None  # names checked before loading
     if args.benchmark:
         datasets, suite, hashes = _benchmark(args)
     else:
@@ -114,6 +134,7 @@ def handle(args: argparse.Namespace) -> int:
                      reference_results=args.retain_results, run_info=run_info,
                      max_new_tokens=args.max_new_tokens, batch_size=args.batch_size,
                      progress="evaluating")
+    add_lm_eval(results, loaded.model, loaded.tokenizer, lm_eval, tasks)
     out = Path(args.out or Path("eval-results") / Path(args.model.rstrip("/")).name)
     path = write_results(out / "results.json", results)
     print(summary_table(results))

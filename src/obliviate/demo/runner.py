@@ -19,6 +19,7 @@ from obliviate.models import load_model
 from obliviate.models.embedded import DEFAULT_MODEL
 from obliviate.pipeline import RunSets, training_data, unlearn
 from obliviate.reports import write_report
+from obliviate.reports.model_card import write_model_card
 
 DEFAULT_METHOD = "npo"
 
@@ -96,6 +97,7 @@ def run_demo(s: DemoSettings) -> dict[str, Any]:
     write_results(s.out / "results.json", results)
     (s.out / "demo.json").write_text(json.dumps(results["demo"], indent=2) + "\n")
     write_report([s.out])
+    write_model_card(s.out)  # now with the before/after metrics
     return results
 
 
