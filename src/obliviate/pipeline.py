@@ -35,6 +35,7 @@ from obliviate.reports.hub import push_folder
 from obliviate.reports.model_card import data_summary, write_model_card
 from obliviate.training import Engine, TrainingData, TrainResult
 from obliviate.training.lora import export_model, wrap_lora
+from obliviate.training.trackers import check_installed, tracking
 
 
 @dataclass
@@ -124,6 +125,7 @@ def unlearn(config: RunConfig, loaded: LoadedModel | None = None, progress: bool
     check_output_dir(out, config.overwrite, protected)
     sets = sets or load_sets(config)  # data errors show before the model loads
     tasks = task_manager(config.lm_eval) if config.lm_eval.tasks else None  # names checked
+    check_installed(config.train.report_to)
     loaded = loaded or load_model(config.model, device=config.device, dtype=config.dtype,
                                   trust_remote_code=config.trust_remote_code)
     set_prompt_format(loaded.tokenizer, config.prompt)  # training and evaluation alike
@@ -134,8 +136,10 @@ def unlearn(config: RunConfig, loaded: LoadedModel | None = None, progress: bool
     engine = Engine(method, config.train, config.optimizer, config.optimizer_args,
                     progress=progress, localize=config.localize)
     main = engine.accelerator.is_main_process
-    with atomic_dir(out) if main else contextlib.nullcontext() as tmp:
+    with atomic_dir(out) if main else contextlib.nullcontext() as tmp, \
+            tracking(config.train.report_to, out.name, tmp, to_dict(config)) as trackers:
         engine.log_path = str(tmp / "steps.jsonl") if main else None
+        engine.on_step = trackers.log_record
         result = engine.fit(model, data, loaded.tokenizer.pad_token_id)
         engine.accelerator.wait_for_everyone()
         if main:
@@ -146,8 +150,9 @@ def unlearn(config: RunConfig, loaded: LoadedModel | None = None, progress: bool
                 after = evaluate_run(config, replace(loaded, model=trained, name=str(out),
                                                      weights_hash=params_hash(trained)),
                                      sets, run_info=tmp / "run.json", lm_eval_tasks=tasks)
-                write_results(tmp / "results.json",
-                              with_before(after, before) if before else after)
+                after = with_before(after, before) if before else after
+                write_results(tmp / "results.json", after)
+                trackers.log_results(after, result.steps)
             write_model_card(tmp, name=out.name)
     if main and config.eval != "none":
         write_report([out], retain_results=config.retain_results)

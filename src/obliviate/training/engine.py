@@ -70,6 +70,7 @@ class Engine:
         self.optimizer_name, self.optimizer_args = optimizer, dict(optimizer_args or {})
         self.log_path, self.param_filter, self.progress = log_path, param_filter, progress
         self.localize = localize or LocalizeConfig()
+        self.on_step: Callable[[dict], None] | None = None  # sees each step record (trackers)
         self.accelerator = Accelerator(mixed_precision=self._mixed_precision(),
                                        gradient_accumulation_steps=train.grad_accum)
 
@@ -120,7 +121,8 @@ class Engine:
 
     def _loop(self, model, optimizer, scheduler, stream, frozen, params, total, hooks) -> StepLog:
         acc, cfg = self.accelerator, self.cfg
-        log = StepLog(self.log_path if acc.is_main_process else None)
+        log = StepLog(self.log_path if acc.is_main_process else None,
+                      self.on_step if acc.is_main_process else None)
         bar = tqdm(total=total, desc=f"unlearning ({self.method.name})", unit="step",
                    disable=not (self.progress and acc.is_local_main_process))
         model.train()

@@ -4,12 +4,14 @@ from __future__ import annotations
 import json
 import time
 from collections import defaultdict
+from collections.abc import Callable
 
 from obliviate.methods.base import LossOutput
 
 
 class StepLog:
-    def __init__(self, path: str | None) -> None:
+    def __init__(self, path: str | None, on_record: Callable[[dict], None] | None = None) -> None:
+        self.on_record = on_record  # e.g. experiment trackers (training/trackers.py)
         self.records: list[dict] = []
         self.tokens = 0
         self._sums: dict[str, float] = defaultdict(float)
@@ -34,6 +36,8 @@ class StepLog:
         if self._file:
             self._file.write(json.dumps(record) + "\n")
             self._file.flush()
+        if self.on_record is not None:
+            self.on_record(record)
         self._sums.clear()
         self._count = 0
         shown = ("loss", "forget_nll", "retain_loss")
