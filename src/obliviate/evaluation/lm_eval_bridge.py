@@ -6,7 +6,8 @@ error. Needs the optional extra: ``pip install 'obliviate[lm-eval]'``.
 
 A metric computed under a filter other than lm-eval's ``none`` keeps it in the name
 (``lm_eval/gsm8k/exact_match,strict-match``), as lm-eval writes it. The 95% interval stored
-beside the value is ``value +- 1.96 * stderr`` (normal approximation); ``extra`` holds the
+beside the value is ``value +- 1.96 * stderr`` (normal approximation, kept within [0, 1] for
+per-document scores in that range); ``extra`` holds the
 stderr itself, the number of documents, the task version and, for multiple-choice tasks, the
 option chosen for each document.
 """
@@ -81,12 +82,15 @@ def _number(value: Any) -> float | None:
     return out if math.isfinite(out) else None
 
 
-def _per_doc(samples: list[dict], metric: str, filt: str) -> tuple[list, list[int] | None]:
-    """Per-document values of ``metric`` (by doc_id) and, for multiple choice, the argmax
-    option of each document's filtered log-likelihoods."""
+def _per_doc(samples: list[dict], metric: str, filt: str,
+             choices: bool) -> tuple[list, list[int] | None]:
+    """Per-document values of ``metric`` (by doc_id) and, for a multiple-choice ``acc``
+    (``choices``), the option with the highest log-likelihood for each document."""
     rows = sorted((s for s in samples if s.get("filter", "none") == filt),
                   key=lambda s: s["doc_id"])
     values = [_number(s.get(metric)) for s in rows if metric in s]
+    if not choices:
+        return values, None
     picks = []
     for s in rows:
         resps = s.get("filtered_resps")
@@ -95,6 +99,16 @@ def _per_doc(samples: list[dict], metric: str, filt: str) -> tuple[list, list[in
         lls = [float(r[0]) for r in resps]
         picks.append(max(range(len(lls)), key=lls.__getitem__))
     return values, picks or None
+
+
+def _interval(value: float, stderr: float | None, values: list) -> tuple[float, float]:
+    """``value +- 1.96 * stderr``, kept within [0, 1] when every per-document value is (an
+    accuracy or exact match cannot leave that range)."""
+    half = 1.96 * stderr if stderr is not None else 0.0
+    low, high = value - half, value + half
+    if values and all(v is not None and 0.0 <= v <= 1.0 for v in values):
+        low, high = max(low, 0.0), min(high, 1.0)
+    return low, high
 
 
 def metric_entries(raw: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -108,7 +122,9 @@ def metric_entries(raw: dict[str, Any]) -> dict[str, dict[str, Any]]:
                 continue
             stderr = _number(scores.get(f"{metric}_stderr,{filt}"))
             name = metric if filt == "none" else key
-            values, picks = _per_doc(raw.get("samples", {}).get(task, []), metric, filt)
+            output_type = (raw.get("configs", {}).get(task) or {}).get("output_type")
+            values, picks = _per_doc(raw.get("samples", {}).get(task, []), metric, filt,
+                                     output_type == "multiple_choice" and metric == "acc")
             extra = {"stderr": stderr, "source": "lm-evaluation-harness", "lm_eval_version": version,
                      "filter": filt, "n_samples": (raw.get("n-samples", {}).get(task) or {}).get(
                          "effective", len(values) or None),
@@ -116,10 +132,9 @@ def metric_entries(raw: dict[str, Any]) -> dict[str, dict[str, Any]]:
                      "task_version": raw.get("versions", {}).get(task)}
             if picks is not None:
                 extra["predictions"] = picks
-            half = 1.96 * stderr if stderr is not None else 0.0
+            low, high = _interval(float(value), stderr, values)
             entries[f"lm_eval/{task}/{name}"] = {
-                "value": float(value), "ci_low": float(value) - half,
-                "ci_high": float(value) + half,
+                "value": float(value), "ci_low": low, "ci_high": high,
                 "higher_is_better": raw.get("higher_is_better", {}).get(task, {}).get(metric),
                 "per_sample": values, "extra": extra}
     return entries
