@@ -7,9 +7,9 @@ error. Needs the optional extra: ``pip install 'obliviate[lm-eval]'``.
 A metric computed under a filter other than lm-eval's ``none`` keeps it in the name
 (``lm_eval/gsm8k/exact_match,strict-match``), as lm-eval writes it. The 95% interval stored
 beside the value is ``value +- 1.96 * stderr`` (normal approximation, kept within [0, 1] for
-per-document scores in that range); ``extra`` holds the
-stderr itself, the number of documents, the task version and, for multiple-choice tasks, the
-option chosen for each document.
+per-document scores in that range); ``extra`` holds the stderr itself, the number of documents,
+the task version and, for a multiple-choice task's ``acc``, the option chosen for each
+document.
 """
 from __future__ import annotations
 
@@ -113,31 +113,32 @@ def _interval(value: float, stderr: float | None, values: list) -> tuple[float, 
 
 def metric_entries(raw: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """lm-eval's results -> results-document entries keyed ``lm_eval/<task>/<metric>``."""
-    version = _version()
     entries = {}
     for task, scores in raw.get("results", {}).items():
         for key, value in scores.items():
             metric, sep, filt = key.partition(",")
-            if not sep or metric.endswith("_stderr") or _number(value) is None:
-                continue
-            stderr = _number(scores.get(f"{metric}_stderr,{filt}"))
-            name = metric if filt == "none" else key
-            output_type = (raw.get("configs", {}).get(task) or {}).get("output_type")
-            values, picks = _per_doc(raw.get("samples", {}).get(task, []), metric, filt,
-                                     output_type == "multiple_choice" and metric == "acc")
-            extra = {"stderr": stderr, "source": "lm-evaluation-harness", "lm_eval_version": version,
-                     "filter": filt, "n_samples": (raw.get("n-samples", {}).get(task) or {}).get(
-                         "effective", len(values) or None),
-                     "num_fewshot": raw.get("n-shot", {}).get(task),
-                     "task_version": raw.get("versions", {}).get(task)}
-            if picks is not None:
-                extra["predictions"] = picks
-            low, high = _interval(float(value), stderr, values)
-            entries[f"lm_eval/{task}/{name}"] = {
-                "value": float(value), "ci_low": low, "ci_high": high,
-                "higher_is_better": raw.get("higher_is_better", {}).get(task, {}).get(metric),
-                "per_sample": values, "extra": extra}
+            if sep and not metric.endswith("_stderr") and _number(value) is not None:
+                name = metric if filt == "none" else key
+                entries[f"lm_eval/{task}/{name}"] = _entry(raw, task, metric, filt, float(value))
     return entries
+
+
+def _entry(raw: dict[str, Any], task: str, metric: str, filt: str, value: float) -> dict:
+    """One metric of one task as a results-document entry (see the module docstring)."""
+    stderr = _number(raw["results"][task].get(f"{metric}_stderr,{filt}"))
+    output_type = (raw.get("configs", {}).get(task) or {}).get("output_type")
+    values, picks = _per_doc(raw.get("samples", {}).get(task, []), metric, filt,
+                             output_type == "multiple_choice" and metric == "acc")
+    n_docs = (raw.get("n-samples", {}).get(task) or {}).get("effective", len(values) or None)
+    extra = {"stderr": stderr, "source": "lm-evaluation-harness", "lm_eval_version": _version(),
+             "filter": filt, "n_samples": n_docs, "num_fewshot": raw.get("n-shot", {}).get(task),
+             "task_version": raw.get("versions", {}).get(task)}
+    if picks is not None:
+        extra["predictions"] = picks
+    low, high = _interval(value, stderr, values)
+    return {"value": value, "ci_low": low, "ci_high": high,
+            "higher_is_better": raw.get("higher_is_better", {}).get(task, {}).get(metric),
+            "per_sample": values, "extra": extra}
 
 
 def add_lm_eval(results: dict[str, Any], model: Any, tokenizer: Any, settings: LmEvalConfig,
