@@ -58,13 +58,20 @@ def test_run_folder_has_a_hub_model_card(run_dir, data_files):
     assert not any(qa["answer"] in card.text for qa in FORGET_QA), "the card leaks the data"
 
 
-def test_card_shows_attacks_when_present(run_dir):
+def test_card_shows_attacks_given_to_push(run_dir, tmp_path, monkeypatch):
     attacks = {"kind": "obliviate.attack_results", "attacks": {"relearn": {"headline": {
         "forget/answer_prob": {"original": 0.8, "unlearned": 0.2, "attacked": 0.5,
                                "recovery": 0.5}}}}}
-    (run_dir / "attack_results.json").write_text(json.dumps(attacks))
-    text = model_card_text(run_dir)
-    assert "| relearn | forget/answer_prob | 0.8 | 0.2 | 0.5 | 0.5 |" in text
+    row = "| relearn | forget/answer_prob | 0.8 | 0.2 | 0.5 | 0.5 |"
+    assert row not in model_card_text(run_dir)
+    source = tmp_path / "attack-run" / "attack_results.json"
+    source.parent.mkdir()
+    source.write_text(json.dumps(attacks))
+    api = HfApi()
+    Recorder(api, monkeypatch)
+    push_folder(run_dir, "my-org/ga-run", api=api, attacks=source)
+    assert row in (run_dir / "README.md").read_text()
+    assert json.loads((run_dir / "attack_results.json").read_text()) == attacks
 
 
 def test_push_uploads_folder_and_card(run_dir, monkeypatch):

@@ -6,11 +6,13 @@ The token is huggingface_hub's own (``HF_TOKEN`` or ``hf auth login``). Hidden f
 """
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
 from obliviate.config import REPO_ID
 from obliviate.errors import ConfigError, ModelError
+from obliviate.reports.loading import ATTACKS
 from obliviate.reports.model_card import CARD, write_model_card
 
 IGNORE = [".*", "**/.*", "*.partial*", "*.tmp"]
@@ -46,11 +48,17 @@ def check_push(folder: str | Path, repo_id: str) -> Path:
 
 
 def push_folder(folder: str | Path, repo_id: str, private: bool = False,
-                api: Any = None) -> str:
+                api: Any = None, attacks: str | Path | None = None) -> str:
     """Create ``repo_id`` if needed and upload ``folder`` (model, tokenizer, card, results) in
-    one commit; returns the commit URL. ``api`` is an ``huggingface_hub.HfApi`` (a new one
-    when None)."""
+    one commit; returns the commit URL. ``attacks``: an ``attack_results.json`` (written by
+    ``obliviate attack`` into its own folder) copied into ``folder`` first, so that the card
+    and the upload carry it. ``api`` is an ``huggingface_hub.HfApi`` (a new one when None)."""
     folder = check_push(folder, repo_id)
+    if attacks is not None:
+        if not Path(attacks).is_file():
+            raise ConfigError(f"attack results {attacks} do not exist; pass the "
+                              "attack_results.json written by `obliviate attack`")
+        shutil.copyfile(attacks, folder / ATTACKS)
     _refresh_card(folder)
     from huggingface_hub import HfApi
     from huggingface_hub.errors import HfHubHTTPError, LocalTokenNotFoundError, OfflineModeIsEnabled
