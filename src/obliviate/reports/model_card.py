@@ -62,8 +62,9 @@ def forgotten_section(info: dict[str, Any], config: dict[str, Any]) -> list[str]
     specs = config.get("data") or {}
     for name, row in rows.items():
         spec = specs.get(name) or {}
+        of = " (of the examples)" if row.get("hash_of") == "examples" else ""
         lines.append(f"| {name} | `{row.get('file', '-')}` | {spec.get('format', '-')} | "
-                     f"{row.get('examples', '-')} | `{row.get('sha256', '-')}` |")
+                     f"{row.get('examples', '-')} | `{row.get('sha256', '-')}`{of} |")
     if not rows:
         lines.append("| - | - | - | - | - |")
     return lines + [""]
@@ -162,13 +163,20 @@ def write_model_card(folder: str | Path, name: str | None = None) -> Path:
 
 
 def data_summary(config: Any, sets: Any) -> dict[str, dict[str, Any]]:
-    """Per data set of a run: file name, SHA-256 and number of examples (for ``run.json``)."""
+    """Per data set of a run (for ``run.json``): file name, SHA-256 of the file (of the
+    examples' canonical JSON when the source is no file, e.g. a hub or generated set) and
+    number of examples."""
     from obliviate.data import file_hash
+    from obliviate.evaluation.results import dataset_hash
 
     out = {}
     for name in ("forget", "retain", "holdout", "probes"):
         spec, examples = getattr(config.data, name), getattr(sets, name, None)
-        if spec is not None:
-            out[name] = {"file": Path(spec.path).name, "sha256": file_hash(spec.path),
-                         "examples": len(examples) if examples is not None else None}
+        if spec is None:
+            continue
+        is_file = Path(spec.path).is_file()
+        digest = file_hash(spec.path) if is_file else dataset_hash(examples or [])
+        out[name] = {"file": Path(spec.path).name if is_file else str(spec.path),
+                     "sha256": digest, "hash_of": "file" if is_file else "examples",
+                     "examples": len(examples) if examples is not None else None}
     return out
