@@ -57,3 +57,15 @@ def test_metric_entries_names_filters_and_stderr():
     ppl = entries["lm_eval/ppl/word_perplexity"]
     assert (ppl["ci_low"], ppl["ci_high"]) == pytest.approx((12.5 - 3.92, 12.5 + 3.92))
     assert ppl["higher_is_better"] is False
+
+
+def test_wmdp_tasks_aim_lower_in_the_report():
+    pytest.importorskip("lm_eval")
+    from obliviate.evaluation.lm_eval_bridge import metric_entries
+    from obliviate.reports.direction import goal
+
+    raw = {"results": {"wmdp_bio": {"acc,none": 0.4}, "mmlu": {"acc,none": 0.5}},
+           "higher_is_better": {"wmdp_bio": {"acc": True}, "mmlu": {"acc": True}}}
+    entries = metric_entries(raw)
+    assert goal("lm_eval/wmdp_bio/acc", entries["lm_eval/wmdp_bio/acc"]) == "lower"
+    assert goal("lm_eval/mmlu/acc", entries["lm_eval/mmlu/acc"]) == "higher"

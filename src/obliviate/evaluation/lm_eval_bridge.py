@@ -9,7 +9,9 @@ A metric computed under a filter other than lm-eval's ``none`` keeps it in the n
 beside the value is ``value +- 1.96 * stderr`` (normal approximation, kept within [0, 1] for
 per-document scores in that range); ``extra`` holds the stderr itself, the number of documents,
 the task version and, for a multiple-choice task's ``acc``, the option chosen for each
-document.
+document. WMDP tasks (``wmdp*``) measure hazardous knowledge to forget, so their entries carry
+``extra["goal"]`` (lower accuracy is the report's goal); every other task keeps lm-eval's
+direction.
 """
 from __future__ import annotations
 
@@ -23,6 +25,8 @@ from obliviate.config import LmEvalConfig
 from obliviate.errors import ConfigError
 
 INSTALL_HINT = "pip install 'obliviate[lm-eval]'"
+#: Tasks that measure knowledge to forget: the report's goal for their metrics is reversed.
+FORGET_TASKS = ("wmdp",)
 
 
 def _lm_eval() -> Any:
@@ -135,10 +139,12 @@ def _entry(raw: dict[str, Any], task: str, metric: str, filt: str, value: float)
              "task_version": raw.get("versions", {}).get(task)}
     if picks is not None:
         extra["predictions"] = picks
+    higher = raw.get("higher_is_better", {}).get(task, {}).get(metric)
+    if task.startswith(FORGET_TASKS) and higher is not None:
+        extra["goal"] = "lower" if higher else "higher"  # knowledge to forget
     low, high = _interval(value, stderr, values)
     return {"value": value, "ci_low": low, "ci_high": high,
-            "higher_is_better": raw.get("higher_is_better", {}).get(task, {}).get(metric),
-            "per_sample": values, "extra": extra}
+            "higher_is_better": higher, "per_sample": values, "extra": extra}
 
 
 def add_lm_eval(results: dict[str, Any], model: Any, tokenizer: Any, settings: LmEvalConfig,

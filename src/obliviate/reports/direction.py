@@ -36,6 +36,7 @@ UNITS = {
     "forget_quality": "KS-test p-value", "model_utility": "harmonic mean, 0-1",
     "perplexity": "perplexity", "privleak": "percent, 0 = retrained model", "efficiency": "seconds",
     "fluency": "share of distinct tokens, 0-1", "min_k": "mean log-prob, nats",
+    "acc": "accuracy, 0-1", "acc_norm": "accuracy, 0-1",  # lm-eval's names
 }
 
 GOAL_HINT = {"higher": "higher is better", "lower": "lower is better",
