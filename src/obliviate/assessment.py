@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from obliviate.data import Example, file_hash
+from obliviate.distributed import world
 from obliviate.evaluation import build_results, evaluate
 from obliviate.evaluation.results import comparable_fields, generation_record
 from obliviate.evaluation.suites import SuiteEntry
@@ -46,12 +47,15 @@ def assess(loaded: LoadedModel, datasets: dict[str, list[Example]],
                        run_info=run_info, max_new_tokens=max_new_tokens, progress=progress)
     loaded.model.train(was_training)
     device = next(loaded.model.parameters()).device
-    return build_results(metrics, model_id=loaded.name, weights_hash=loaded.weights_hash,
-                         data=data, config=config,
-                         generation=generation_record(metrics, max_new_tokens),
-                         **comparable_fields(loaded.tokenizer, datasets),
-                         timings={"evaluation_s": round(time.perf_counter() - start, 3)},
-                         peak_memory_mb=round(peak_memory_mb(device), 1), device=device.type)
+    doc = build_results(metrics, model_id=loaded.name, weights_hash=loaded.weights_hash,
+                        data=data, config=config,
+                        generation=generation_record(metrics, max_new_tokens),
+                        **comparable_fields(loaded.tokenizer, datasets),
+                        timings={"evaluation_s": round(time.perf_counter() - start, 3)},
+                        peak_memory_mb=round(peak_memory_mb(device), 1), device=device.type)
+    w = world()
+    doc["distributed"] = {"processes": w.size, "backend": w.backend}
+    return doc
 
 
 def with_before(after: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:

@@ -19,6 +19,7 @@ import yaml
 from obliviate import __version__
 from obliviate.assessment import assess, data_hashes, sets_as_datasets, with_before
 from obliviate.config import RunConfig, to_dict
+from obliviate.distributed import agree, gather, local_device, world
 from obliviate.data import DataSpec, Example, load_examples, tokenize_examples
 from obliviate.data.refusals import load_refusals, refusal_examples
 from obliviate.errors import ConfigError
@@ -34,6 +35,7 @@ from obliviate.reports import write_report
 from obliviate.reports.hub import push_folder
 from obliviate.reports.model_card import data_summary, write_model_card
 from obliviate.training import Engine, TrainingData, TrainResult
+from obliviate.training.distributed import check_requested_engine, per_process_batch
 from obliviate.training.lora import export_model, wrap_lora
 from obliviate.training.trackers import check_installed, tracking
 
@@ -120,16 +122,14 @@ def unlearn(config: RunConfig, loaded: LoadedModel | None = None, progress: bool
     ``loaded``, ``sets`` and ``data`` (tokenised training data) skip the steps that would
     otherwise load them from ``config``."""
     out = Path(config.output_dir) if config.output_dir else default_output_dir(config)
+    out = Path(gather(str(out))[0])  # one folder for all processes: the main process's name
     method = build_method(config.method, config.method_args)
-    protected = [Path(config.model)] if Path(config.model).exists() else []
-    check_output_dir(out, config.overwrite, protected)
-    sets = sets or load_sets(config)  # data errors show before the model loads
-    tasks = task_manager(config.lm_eval) if config.lm_eval.tasks else None  # names checked
-    check_installed(config.train.report_to)
-    loaded = loaded or load_model(config.model, device=config.device, dtype=config.dtype,
-                                  trust_remote_code=config.trust_remote_code)
+    sets, tasks = agree(lambda: _preflight(config, out, sets), "checking the config and data")
+    loaded = loaded or load_model(config.model, device=local_device(config.device),
+                                  dtype=config.dtype, trust_remote_code=config.trust_remote_code)
     set_prompt_format(loaded.tokenizer, config.prompt)  # training and evaluation alike
-    data = data or training_data(config, sets, loaded.tokenizer, method.needs.refusals, method)
+    data = data or agree(lambda: training_data(config, sets, loaded.tokenizer,
+                                               method.needs.refusals, method), "tokenising")
     model = wrap_lora(loaded.model, config.lora, config.model)  # the model itself without LoRA
     before = (evaluate_run(config, loaded, sets, lm_eval_tasks=tasks)
               if config.eval == "before_after" else None)
@@ -141,19 +141,25 @@ def unlearn(config: RunConfig, loaded: LoadedModel | None = None, progress: bool
         engine.log_path = str(tmp / "steps.jsonl") if main else None
         engine.on_step = trackers.log_record
         result = engine.fit(model, data, loaded.tokenizer.pad_token_id)
-        engine.accelerator.wait_for_everyone()
+        state = engine.full_state_dict()  # FSDP / ZeRO-3: every process helps gather it
+        wrapped = engine.prepared if engine.prepared is not None else model
+        trained = export_model(engine.accelerator.unwrap_model(wrapped), config.lora)
         if main:
-            trained = export_model(engine.accelerator.unwrap_model(model), config.lora)
-            save_model(trained, loaded.tokenizer, tmp)
+            save_model(trained, loaded.tokenizer, tmp, state_dict=state)
             write_run_files(tmp, config, loaded, result, sets)
-            if config.eval != "none":
-                after = evaluate_run(config, replace(loaded, model=trained, name=str(out),
-                                                     weights_hash=params_hash(trained)),
-                                     sets, run_info=tmp / "run.json", lm_eval_tasks=tasks)
+        if config.eval != "none":  # every process evaluates its share; the main one writes
+            trained = _evaluable(trained, state, tmp, config)
+            after = evaluate_run(config, replace(loaded, model=trained, name=str(out),
+                                                 weights_hash=params_hash(trained)),
+                                 sets, run_info=run_info(config, loaded, result, sets),
+                                 lm_eval_tasks=tasks)
+            if main:
                 after = with_before(after, before) if before else after
                 write_results(tmp / "results.json", after)
                 trackers.log_results(after, result.steps)
+        if main:
             write_model_card(tmp, name=out.name)
+        engine.accelerator.wait_for_everyone()
     if main and config.eval != "none":
         write_report([out], retain_results=config.retain_results)
     if main and config.push_to_hub:
@@ -161,8 +167,31 @@ def unlearn(config: RunConfig, loaded: LoadedModel | None = None, progress: bool
     return out
 
 
+def _preflight(config: RunConfig, out: Path, sets: RunSets | None) -> tuple[RunSets, object]:
+    """What must hold on every process before the model loads (run through ``agree``): the
+    run's sets and its lm-eval task index (None without ``lm_eval.tasks``)."""
+    protected = [Path(config.model)] if Path(config.model).exists() else []
+    check_output_dir(out, config.overwrite, protected)
+    per_process_batch(config.train.batch_size, world().size, config.train.grad_accum)
+    check_requested_engine(config.lora.enabled and config.lora.merge)
+    sets = sets or load_sets(config)  # data errors show before the model loads
+    tasks = task_manager(config.lm_eval) if config.lm_eval.tasks else None  # names checked
+    check_installed(config.train.report_to)
+    return sets, tasks
+
+
+def _evaluable(trained, state: dict | None, tmp: Path | None, config: RunConfig):
+    """The trained model as one process can evaluate it: itself when every process holds the
+    full weights; under FSDP / ZeRO-3 the consolidated model the main process just saved,
+    reloaded from the (shared) output folder by each process."""
+    if state is None:
+        return trained
+    folder = gather(str(tmp) if tmp is not None else None)[0]
+    return load_model(folder, device=local_device(config.device), dtype=config.dtype).model
+
+
 def evaluate_run(config: RunConfig, loaded: LoadedModel, sets: RunSets,
-                 run_info: Path | None = None, lm_eval_tasks: object = None) -> dict:
+                 run_info: Path | dict | None = None, lm_eval_tasks: object = None) -> dict:
     """The run's evaluation (``eval`` / ``eval_suite``, plus ``lm_eval.tasks``; their task
     index ``lm_eval_tasks`` when already built) as a results document."""
     datasets = sets_as_datasets(sets)
@@ -179,7 +208,14 @@ def evaluate_run(config: RunConfig, loaded: LoadedModel, sets: RunSets,
 def write_run_files(out: Path, config: RunConfig, loaded: LoadedModel, result: TrainResult,
                     sets: RunSets | None = None) -> None:
     (out / "run_config.yaml").write_text(yaml.safe_dump(to_dict(config), sort_keys=False))
-    info = {
+    info = run_info(config, loaded, result, sets)
+    (out / "run.json").write_text(json.dumps(info, indent=2) + "\n")
+
+
+def run_info(config: RunConfig, loaded: LoadedModel, result: TrainResult,
+             sets: RunSets | None = None) -> dict:
+    """What run.json records about a finished training run."""
+    return {
         "obliviate_version": __version__,
         "method": config.method,
         "model": {"id": loaded.name, "source": loaded.source, "weights_hash": loaded.weights_hash},
@@ -194,8 +230,8 @@ def write_run_files(out: Path, config: RunConfig, loaded: LoadedModel, result: T
         "total_parameters": result.total_parameters,
         "peak_memory_mb": round(result.peak_memory_mb, 1),
         "data": data_summary(config, sets) if sets is not None else {},
+        "distributed": result.distributed,
     }
-    (out / "run.json").write_text(json.dumps(info, indent=2) + "\n")
 
 
 __all__ = ["DataSpec", "RunSets", "load_sets", "training_data", "unlearn"]

@@ -102,6 +102,7 @@ def handle(args: argparse.Namespace) -> int:
     from obliviate.assessment import assess, run_info_of
     from obliviate.data.prompting import set_prompt_format
     from obliviate.data import file_hash, load_examples
+    from obliviate.distributed import is_main, local_device
     from obliviate.evaluation import summary_table, write_results
     from obliviate.evaluation.lm_eval_bridge import add_lm_eval, task_manager
     from obliviate.inputs import build_wrapper, wrap_datasets
@@ -119,7 +120,7 @@ def handle(args: argparse.Namespace) -> int:
                                              forget=datasets.get("forget"),
                                              retain=datasets.get("retain"))
     fmt = _prompt_checked(args, datasets)
-    loaded = load_model(args.model)
+    loaded = load_model(args.model, device=local_device(None))
     set_prompt_format(loaded.tokenizer, fmt)
     run_info = run_info_of(args.model)
     if run_info is not None and suite == "default":
@@ -135,6 +136,8 @@ def handle(args: argparse.Namespace) -> int:
                      max_new_tokens=args.max_new_tokens, batch_size=args.batch_size,
                      progress="evaluating")
     add_lm_eval(results, loaded.model, loaded.tokenizer, lm_eval, tasks)
+    if not is_main():  # every process scored its share; the main one writes
+        return 0
     out = Path(args.out or Path("eval-results") / Path(args.model.rstrip("/")).name)
     path = write_results(out / "results.json", results)
     print(summary_table(results))

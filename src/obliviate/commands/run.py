@@ -25,6 +25,9 @@ def handle(args: argparse.Namespace) -> int:
         args.overrides, args.config = [args.config, *args.overrides], None
     config = load_config(args.config, [*args.overrides, *prompt_overrides(args)])
     out = unlearn(config)
+    from obliviate.distributed import is_main
+    if not is_main():
+        return 0
     print(f"unlearned model, config, step log and run.json written to {out}")
     if config.eval != "none":
         import json

@@ -10,9 +10,10 @@ from obliviate.data.types import IGNORE_INDEX, Example, TokenizedExample
 from obliviate.errors import ConfigError
 from obliviate.evaluation.base import METRICS, MetricResult
 from obliviate.evaluation.comparable import check_comparable
-from obliviate.evaluation.generation import generate, pad_id, prompt_ids
+from obliviate.evaluation.generation import pad_id, prompt_ids
 from obliviate.evaluation.results import dataset_hash
-from obliviate.evaluation.scoring import ScoreCache, TokenScores, items_hash, model_key, score
+from obliviate.evaluation.scoring import ScoreCache, TokenScores, items_hash, model_key
+from obliviate.evaluation.sharding import generate_sharded, score_sharded
 
 
 def data_format(examples: list[Example]) -> str:
@@ -90,7 +91,7 @@ class EvalContext:
         """Token statistics of ``items`` under ``model`` (default: the evaluated one), cached."""
         model = self.model if model is None else model
         key = model_key(model, self.weights_hash if model is self.model else None)
-        return self.cache.get("scores", key, items_hash(items), lambda: score(
+        return self.cache.get("scores", key, items_hash(items), lambda: score_sharded(
             model, items, pad_id(self.tokenizer), self.batch_size))
 
     def generations(self, name: str, max_new_tokens: int | None = None) -> list[str]:
@@ -102,7 +103,7 @@ class EvalContext:
         """Greedy continuations of token-id prompts (cached per prompts and length)."""
         key = model_key(self.model, self.weights_hash)
         fake = [TokenizedExample(p, [max_new_tokens], Example("", "")) for p in prompts]
-        return self.cache.get("generations", key, items_hash(fake), lambda: generate(
+        return self.cache.get("generations", key, items_hash(fake), lambda: generate_sharded(
             self.model, self.tokenizer, prompts, max_new_tokens, self.batch_size))
 
     def result(self, name: str, dataset: str, options: dict[str, Any] | None = None) -> MetricResult:

@@ -169,14 +169,18 @@ def load_model(
     return LoadedModel(model, tokenizer, str(spec), source, weights_hash)
 
 
-def save_model(model: Any, tokenizer: Any, out_dir: str | Path) -> Path:
+def save_model(model: Any, tokenizer: Any, out_dir: str | Path,
+               state_dict: dict | None = None) -> Path:
     """Save with safetensors into ``out_dir`` (a PeftModel saves only its adapter; nothing is merged).
 
-    Plain save: the caller writes into a temporary directory and renames it when complete.
+    ``state_dict``: the weights to write instead of the model's own (the full state dict that
+    FSDP / ZeRO-3 processes gathered together). Plain save: the caller writes into a temporary
+    directory and renames it when complete.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(str(out), safe_serialization=True)
+    extra = {} if state_dict is None else {"state_dict": state_dict}
+    model.save_pretrained(str(out), safe_serialization=True, **extra)
     if tokenizer is not None:
         tokenizer.save_pretrained(str(out))
     return out

@@ -13,16 +13,18 @@ from dataclasses import dataclass, field
 
 import torch
 from accelerate import Accelerator
-from accelerate.utils import set_seed
+from accelerate.utils import send_to_device, set_seed
 from torch import nn
 from tqdm.auto import tqdm
 from transformers import get_scheduler
 
 from obliviate.config import LocalizeConfig, TrainConfig
+from obliviate.distributed import cpu_only
 from obliviate.data.types import TokenizedExample
 from obliviate.errors import ConfigError, TrainingError
 from obliviate.methods.base import StepInputs, UnlearningMethod, is_one_shot
 from obliviate.training import batches
+from obliviate.training import distributed as dist
 from obliviate.training.hooks import StepHooks
 from obliviate.training.localize import SaliencyMask, name_filter, saliency_mask
 from obliviate.training.logging import StepLog
@@ -30,7 +32,7 @@ from obliviate.training.lora import is_peft
 from obliviate.training.memory import peak_memory_mb, reset_peak_memory
 from obliviate.training.one_shot import run_one_shot
 from obliviate.training.optim import build_optimizer
-from obliviate.training.references import attach_reference_logprobs, reference_model
+from obliviate.training.references import reference_model
 from obliviate.training.reinforce import reinforce_stage
 
 
@@ -55,6 +57,7 @@ class TrainResult:
     reinforce_steps: int = 0
     method_info: dict[str, float] = field(default_factory=dict)
     masked_kept: int | None = None
+    distributed: dict = field(default_factory=dict)
 
 
 class Engine:
@@ -71,8 +74,12 @@ class Engine:
         self.log_path, self.param_filter, self.progress = log_path, param_filter, progress
         self.localize = localize or LocalizeConfig()
         self.on_step: Callable[[dict], None] | None = None  # sees each step record (trackers)
-        self.accelerator = Accelerator(mixed_precision=self._mixed_precision(),
+        self.accelerator = Accelerator(cpu=cpu_only(), mixed_precision=self._mixed_precision(),
                                        gradient_accumulation_steps=train.grad_accum)
+        self.per_process_batch = dist.per_process_batch(
+            train.batch_size, self.accelerator.num_processes, train.grad_accum)
+        self.prepared: nn.Module | None = None  # the model as wrapped for DDP / FSDP / DeepSpeed
+        self._forget_loader = None  # its sampler knows the current micro-batch's loss weight
 
     def fit(self, model: nn.Module, data: TrainingData, pad_id: int) -> TrainResult:
         """Train in place and return what the run cost; raise TrainingError on NaN/inf."""
@@ -94,7 +101,8 @@ class Engine:
         result = TrainResult(0, 0, 0.0, 0.0, sum(p.numel() for p in params),
                              sum(p.numel() for p in model.parameters()),
                              reinforce_steps=reinforce_steps,
-                             masked_kept=mask.kept if mask else None)
+                             masked_kept=mask.kept if mask else None,
+                             distributed=self.layout())
         frozen = {"reference": reference, "reinforced": reinforced}
         if is_one_shot(self.method):  # edits the weights once instead of the loop
             result.method_info = run_one_shot(self.method, model, data, pad_id, cfg.batch_size,
@@ -115,7 +123,11 @@ class Engine:
         raw = build_optimizer(self.optimizer_name, params, cfg.lr, cfg.weight_decay,
                               self.optimizer_args)
         scheduler = get_scheduler(cfg.scheduler, raw, cfg.warmup_steps, total)
-        model, optimizer, forget, retain = self._prepare(model, raw, forget, retain)
+        dist.fill_deepspeed_config(self.accelerator, self.per_process_batch, cfg.grad_accum,
+                                   cfg.max_grad_norm)
+        model, optimizer = self.accelerator.prepare(model, raw)
+        self.prepared, self._forget_loader = model, forget
+        frozen["reference"] = dist.prepare_reference(self.accelerator, frozen["reference"])
         return self._loop(model, optimizer, scheduler, batches.paired(forget, retain), frozen,
                           params, total, StepHooks(model, raw, mask))
 
@@ -128,20 +140,21 @@ class Engine:
         model.train()
         step = 0
         while step < total:
-            micro = next(stream)
+            micro = send_to_device(next(stream), acc.device)
+            weight = dist.loss_weight(self._forget_loader)
             with acc.accumulate(model):
                 out = self.method.loss(model, StepInputs(
                     forget=micro["forget"], retain=micro.get("retain"), idk=micro.get("idk"),
                     step=step, **frozen))
                 self._guard(out.loss, step)
-                acc.backward(out.loss)
+                acc.backward(out.loss if weight == 1.0 else out.loss * weight)
                 if acc.sync_gradients:
                     hooks.before_clip()
                     if cfg.max_grad_norm:
                         acc.clip_grad_norm_(params, cfg.max_grad_norm)
                 optimizer.step()
                 optimizer.zero_grad(set_to_none=True)
-            log.add_micro(out, micro)
+            log.add_micro(*self._logged(out, micro, weight))
             if acc.sync_gradients:
                 scheduler.step()
                 step += 1
@@ -160,18 +173,40 @@ class Engine:
         if needs.reference_logprobs:
             for items in (forget, idk, retain):
                 if items:
-                    attach_reference_logprobs(model, items, pad_id, cfg.batch_size)
+                    dist.sharded_reference_logprobs(model, items, pad_id, self.per_process_batch)
         reference = reference_model(model) if needs.reference_model else None
-        forget_dl = batches.forget_loader(forget, idk, cfg.batch_size, pad_id, generator)
-        retain_dl = (batches.retain_loader(retain, cfg.batch_size, pad_id, generator)
+        micro = cfg.batch_size // cfg.grad_accum  # the global micro-batch, split below
+        forget_dl = batches.forget_loader(forget, idk, micro, pad_id, generator)
+        retain_dl = (batches.retain_loader(retain, micro, pad_id, generator)
                      if retain else None)
-        return forget_dl, retain_dl, reference
+        rank, size = self.accelerator.process_index, self.accelerator.num_processes
+        return (dist.shard_loader(forget_dl, rank, size), dist.shard_loader(retain_dl, rank, size),
+                reference)
 
-    def _prepare(self, model, optimizer, forget, retain):
-        if retain is None:
-            model, optimizer, forget = self.accelerator.prepare(model, optimizer, forget)
-            return model, optimizer, forget, None
-        return self.accelerator.prepare(model, optimizer, forget, retain)
+    def _logged(self, out, micro: dict, weight: float) -> tuple:
+        """What the step log records for a micro-step: this process's values with one
+        process, else the mean over processes (the one-process value) and the summed tokens."""
+        if self.accelerator.num_processes == 1:
+            return out, micro, None
+        values = {k: weight * float(v) for k, v in out.parts.items()}
+        values["loss"] = weight * float(out.loss.detach())
+        tokens = sum(int(b["attention_mask"].sum()) for b in micro.values()) if weight else 0
+        mean = dist.reduce_mean(values, self.accelerator.device)
+        loss = torch.tensor(mean.pop("loss"))
+        return (type(out)(loss, mean), micro,
+                dist.reduce_sum(tokens, self.accelerator.device))
+
+    def full_state_dict(self) -> dict | None:
+        """After ``fit``: the full weights gathered cooperatively under FSDP / ZeRO-3 (every
+        process must call this), None when the unwrapped model already holds them."""
+        return dist.full_state_dict(self.accelerator, self.prepared)
+
+    def layout(self) -> dict:
+        """The evidence run.json keeps: processes, engine, backend, per-process batch."""
+        acc = self.accelerator
+        return {"processes": acc.num_processes, "engine": dist.engine_name(acc),
+                "backend": acc.state.backend, "global_batch": self.cfg.batch_size,
+                "per_process_batch": self.per_process_batch, "grad_accum": self.cfg.grad_accum}
 
     def _total_steps(self, forget, retain) -> int:
         if self.cfg.max_steps:

@@ -19,13 +19,16 @@ class StepLog:
         self._start = time.perf_counter()
         self._file = open(path, "w") if path else None
 
-    def add_micro(self, out: LossOutput, micro: dict) -> None:
-        """Accumulate one micro-batch's loss parts and token count."""
+    def add_micro(self, out: LossOutput, micro: dict, tokens: int | None = None) -> None:
+        """Accumulate one micro-batch's loss parts and token count (``tokens`` when given,
+        e.g. summed over processes, else counted from ``micro``)."""
         self._sums["loss"] += float(out.loss.detach())
         for key, value in out.parts.items():
             self._sums[key] += float(value)
         self._count += 1
-        self.tokens += sum(int(b["attention_mask"].sum()) for b in micro.values())
+        if tokens is None:
+            tokens = sum(int(b["attention_mask"].sum()) for b in micro.values())
+        self.tokens += tokens
 
     def end_step(self, step: int, lr: float) -> dict[str, str]:
         """Close an optimizer step; return short strings for the progress bar."""

@@ -1,0 +1,212 @@
+"""Two CPU processes (``torchrun``, gloo) give what one process gives, and fail together.
+
+Each scenario launches the real CLI under ``torch.distributed.run`` and compares with the same
+config run in this process. The data are built so every example has the same number of tokens
+(the tiny tokenizer is byte-level): then each process's slice of a micro-batch holds the same
+number of target tokens, and the token-averaged loss parts (retain NLL, KL, RMU's activation
+MSE) of two processes average to exactly the one-process value (docs/scaling.md says why).
+"""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+import obliviate
+from obliviate.cli import main
+from tests.conftest import write_jsonl
+
+SRC = str(Path(obliviate.__file__).resolve().parents[1])
+DDP_CONFIG = Path(__file__).resolve().parents[2] / "configs" / "accelerate" / "ddp.yaml"
+WORDS = ["amber", "birch", "cedar", "delta", "ember", "flint", "grove", "haven"]
+
+
+def _qa(prefix: str, words: list[str]) -> list[dict]:
+    return [{"question": f"{prefix} {i}: which word?", "answer": f"The word is {w}."}
+            for i, w in enumerate(words)]
+
+
+@pytest.fixture
+def even_data(tmp_path) -> dict[str, Path]:
+    """Six (or five) forget and four retain QA pairs, all of the same length in bytes."""
+    return {"forget": write_jsonl(tmp_path / "forget.jsonl", _qa("F", WORDS[:6])),
+            "forget5": write_jsonl(tmp_path / "forget5.jsonl", _qa("F", WORDS[:5])),
+            "retain": write_jsonl(tmp_path / "retain.jsonl", _qa("R", WORDS[4:]))}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _launch(args: list[str], cwd: Path, script: Path | None = None,
+            accelerate: bool = False, config: Path = DDP_CONFIG) -> subprocess.CompletedProcess:
+    """Two processes with ``torchrun``, or with ``accelerate launch`` and the shipped DDP
+    config (on CPUs obliviate has accelerate form a gloo group)."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([SRC, os.environ.get("PYTHONPATH", "")]),
+           "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    target = [str(script)] if script else ["-m", "obliviate.cli"]
+    port = str(_free_port())
+    launcher = (["accelerate.commands.launch", "--config_file", str(config),
+                 "--num_processes", "2", "--main_process_port", port] if accelerate else
+                ["torch.distributed.run", "--standalone", "--nproc_per_node", "2"])
+    cmd = [sys.executable, "-m", *launcher, *target, *args]
+    return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=400)
+
+
+def _train_args(model_dir: Path, data: dict, out: Path, method: str) -> list[str]:
+    """NPO runs on 5 forget examples without retain data: its second batch holds one example,
+    which process 0 takes with loss weight 2 while process 1 runs a stand-in with weight 0."""
+    sets = ([f"data.forget={data['forget5']}"] if method == "npo" else
+            [f"data.forget={data['forget']}", f"data.retain={data['retain']}"])
+    extra = {"npo": ["eval=none"], "ga_kl": ["eval=before_after", "eval_max_new_tokens=4"],
+             "rmu": ["eval=none", "method_args.layer=1", "method_args.alpha=10"]}
+    return ["run", f"model={model_dir}", f"method={method}", *sets,
+            "train.batch_size=4", "train.max_steps=3",
+            "train.lr=1e-3", "train.warmup_steps=0", f"output_dir={out}", *extra[method]]
+
+
+def _steps(out: Path) -> list[dict]:
+    return [json.loads(line) for line in (out / "steps.jsonl").read_text().splitlines()]
+
+
+@pytest.mark.parametrize("method", ["npo", "ga_kl", "rmu"])
+def test_two_processes_train_like_one(method, model_dir, even_data, tmp_path, capsys):
+    one, two = tmp_path / "one", tmp_path / "two"
+    assert main(_train_args(model_dir, even_data, one, method)) == 0
+    capsys.readouterr()
+    proc = _launch(_train_args(model_dir, even_data, two, method), tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.count("written to") == 1, "only the main process reports"
+    assert {p.name for p in two.iterdir()} == {p.name for p in one.iterdir()}
+    assert not [p for p in tmp_path.iterdir() if ".partial" in p.name or ".old" in p.name]
+    s1, s2 = _steps(one), _steps(two)
+    assert [s["step"] for s in s2] == [1, 2, 3]
+    for a, b in zip(s1, s2):
+        assert b["tokens"] == a["tokens"], "tokens are summed over both processes"
+        for key in a:
+            if key not in ("elapsed_s", "step", "tokens"):
+                assert b[key] == pytest.approx(a[key], rel=1e-4, abs=1e-5), key
+    w1, w2 = load_file(one / "model.safetensors"), load_file(two / "model.safetensors")
+    changed = [k for k in w1 if not torch.equal(w1[k], load_file(
+        model_dir / "model.safetensors")[k])]
+    assert changed, "training changed nothing"
+    for key in w1:
+        torch.testing.assert_close(w2[key], w1[key], rtol=1e-4, atol=1e-5)
+    run = json.loads((two / "run.json").read_text())
+    assert run["distributed"] == {"processes": 2, "engine": "ddp", "backend": "gloo",
+                                  "global_batch": 4, "per_process_batch": 2, "grad_accum": 1}
+    single = json.loads((one / "run.json").read_text())["distributed"]
+    assert single["processes"] == 1 and single["per_process_batch"] == 4
+    if method == "ga_kl":  # evaluated before and after, by both processes together
+        r1, r2 = (json.loads((o / "results.json").read_text()) for o in (one, two))
+        assert r2["before"]["metrics"] == r1["before"]["metrics"], "same model, same numbers"
+        assert r2["samples"] == r1["samples"] and r2["distributed"]["processes"] == 2
+        for key, entry in r1["metrics"].items():  # weights equal to float tolerance, so these
+            if not key.startswith("run/"):        # too (run/ holds wall times)
+                for field in ("value", "per_sample"):
+                    assert r2["metrics"][key][field] == pytest.approx(entry[field], rel=1e-5)
+
+
+def test_two_processes_evaluate_like_one(model_dir, data_files, tmp_path, capsys):
+    args = ["eval", str(model_dir), "--forget", str(data_files["forget"]), "--retain",
+            str(data_files["retain"]), "--batch-size", "2", "--max-new-tokens", "6"]
+    assert main([*args, "--out", str(tmp_path / "one")]) == 0
+    capsys.readouterr()
+    proc = _launch([*args, "--out", str(tmp_path / "two")], tmp_path, accelerate=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    one = json.loads((tmp_path / "one" / "results.json").read_text())
+    two = json.loads((tmp_path / "two" / "results.json").read_text())
+    assert two["metrics"] == one["metrics"]
+    assert two["samples"] == one["samples"]
+    assert two["distributed"] == {"processes": 2, "backend": "gloo"}
+    assert one["distributed"]["processes"] == 1
+
+
+def test_bad_data_on_one_process_stops_all_and_writes_nothing(model_dir, data_files, tmp_path):
+    """Rank 1 reads a different (malformed) forget file, as a node with its own disk might."""
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"question": "no answer here"\n')
+    script = tmp_path / "per_rank.py"
+    script.write_text(
+        "import os, sys\nfrom obliviate.cli import main\n"
+        f"forget = {str(bad)!r} if os.environ['RANK'] == '1' else {str(data_files['forget'])!r}\n"
+        f"sys.exit(main(['run', 'model={model_dir}', 'method=npo', 'data.forget=' + forget, "
+        f"'train.max_steps=1', 'train.batch_size=2', 'eval=none', "
+        f"'output_dir={tmp_path / 'out'}']))\n")
+    proc = _launch([], tmp_path, script)
+    assert proc.returncode != 0
+    # the two processes print the same line (their writes may interleave on one line)
+    same = (f"obliviate: error: process 1 of 2 failed while checking the config and data: "
+            f"{bad}:1: malformed JSON line")
+    assert proc.stderr.count("obliviate: error:") == 2, proc.stderr[-3000:]
+    assert proc.stderr.count(same) == 2, proc.stderr[-3000:]
+    assert not (tmp_path / "out").exists()
+    assert not [p for p in tmp_path.iterdir() if ".partial" in p.name]
+
+
+@pytest.mark.skipif(torch.cuda.device_count() < 2, reason=(
+    "FSDP needs 2 CUDA GPUs: accelerate (1.16) runs CPU-only processes as MULTI_CPU, i.e. "
+    "plain DDP over gloo, whatever the config asks (AcceleratorState picks FSDP only for "
+    "GPU-like process groups), so FSDP cannot engage on this machine; see docs/scaling.md"))
+def test_fsdp_two_gpus_train_like_one(model_dir, even_data, tmp_path, capsys):
+    args = [*_train_args(model_dir, even_data, tmp_path / "two", "ga_kl"),
+            "train.mixed_precision=no", "dtype=float32"]
+    one = [a if not a.startswith("output_dir=") else f"output_dir={tmp_path / 'one'}"
+           for a in args]
+    assert main(one) == 0
+    capsys.readouterr()
+    proc = _launch(args, tmp_path, accelerate=True, config=DDP_CONFIG.with_name("fsdp.yaml"))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    run = json.loads((tmp_path / "two" / "run.json").read_text())
+    assert run["distributed"]["engine"] == "fsdp"
+    w1 = load_file(tmp_path / "one" / "model.safetensors")
+    w2 = load_file(tmp_path / "two" / "model.safetensors")
+    assert w2.keys() == w1.keys(), "the saved model is the full state dict"
+    for key in w1:
+        torch.testing.assert_close(w2[key], w1[key], rtol=1e-3, atol=1e-4)
+
+
+def _reference_worker(rank: int, port: int, folder: str) -> None:
+    """One of two gloo processes: compute reference log-probs, note how many rows it ran."""
+    os.environ.update(RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE="2",
+                      MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), OMP_NUM_THREADS="1")
+    from obliviate.models.tiny import build_tiny_model
+    from obliviate.training.distributed import sharded_reference_logprobs
+    model = build_tiny_model(64, seed=0, num_hidden_layers=2)
+    rows = []
+    model.register_forward_hook(lambda m, args, kwargs, out: rows.append(
+        kwargs["input_ids"].shape[0]), with_kwargs=True)
+    items = _reference_items()
+    sharded_reference_logprobs(model, items, 0, batch_size=2)
+    Path(folder, f"rank{rank}.json").write_text(json.dumps(
+        {"rows": sum(rows), "ref_logp": [it["ref_logp"] for it in items]}))
+
+
+def _reference_items() -> list[dict]:
+    lengths = [5, 7, 4, 6, 8]  # 5 examples: batches of 2, 2 and 1
+    return [{"input_ids": [(3 * i + j) % 60 + 1 for j in range(n)],
+             "labels": [-100] * 2 + [(3 * i + j) % 60 + 1 for j in range(2, n)]}
+            for i, n in enumerate(lengths)]
+
+
+def test_reference_logprobs_are_computed_once_per_example_and_shared(tmp_path):
+    import torch.multiprocessing as mp
+
+    from obliviate.models.tiny import build_tiny_model
+    from obliviate.training.references import attach_reference_logprobs
+    mp.spawn(_reference_worker, args=(_free_port(), str(tmp_path)), nprocs=2, join=True)
+    ranks = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1)]
+    assert [r["rows"] for r in ranks] == [3, 2], "batch 0 and 2 on rank 0, batch 1 on rank 1"
+    alone = _reference_items()
+    attach_reference_logprobs(build_tiny_model(64, seed=0, num_hidden_layers=2), alone, 0, 2)
+    expected = [it["ref_logp"] for it in alone]
+    assert ranks[0]["ref_logp"] == ranks[1]["ref_logp"] == expected
