@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import re
 import types
 import typing
@@ -39,10 +40,14 @@ class TrainConfig:
     gradient_checkpointing: bool = False
     max_length: int = 512
     report_to: list[str] = field(default_factory=list)
+    save_every: int | None = None  # optimizer steps between resumable checkpoints (--resume)
 
     def __post_init__(self) -> None:
         _positive(self, "lr", "batch_size", "grad_accum", "max_length", "epochs")
+        _finite(self, "weight_decay", "max_grad_norm")
         check_trackers(self.report_to)
+        if self.save_every is not None and self.save_every < 1:
+            raise ConfigError(f"train.save_every must be at least 1 step, got {self.save_every}")
         if self.max_steps is not None and self.max_steps < 1:
             raise ConfigError(f"train.max_steps must be at least 1, got {self.max_steps}")
         if self.warmup_steps < 0:
@@ -171,6 +176,7 @@ class RunConfig:
     device: str | None = None
     dtype: str | None = None
     trust_remote_code: bool = False
+    allow_pickle: bool = False  # load pickle weights (.bin); they can run code when loaded
     localize: LocalizeConfig = field(default_factory=LocalizeConfig)
     lora: LoraSettings = field(default_factory=LoraSettings)
     prompt: PromptFormat = field(default_factory=PromptFormat)  # data/prompting.py
@@ -205,8 +211,16 @@ def check_trackers(names: object) -> None:
 
 def _positive(obj: object, *names: str) -> None:
     for name in names:
-        if getattr(obj, name) <= 0:
-            raise ConfigError(f"train.{name} must be positive, got {getattr(obj, name)}")
+        value = getattr(obj, name)
+        if not value > 0 or not math.isfinite(value):  # NaN fails both comparisons
+            raise ConfigError(f"train.{name} must be positive and finite, got {value}")
+
+
+def _finite(obj: object, *names: str) -> None:
+    for name in names:
+        value = getattr(obj, name)
+        if value is not None and not (math.isfinite(value) and value >= 0):
+            raise ConfigError(f"train.{name} must be a finite number >= 0, got {value}")
 
 
 def load_config(path: str | Path | None, overrides: list[str] = ()) -> RunConfig:

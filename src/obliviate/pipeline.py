@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import torch
 import yaml
 
 from obliviate import __version__
@@ -30,12 +31,15 @@ from obliviate.evaluation.suites import resolve_suite
 from obliviate.data.prompting import set_prompt_format
 from obliviate.models import LoadedModel, load_model, save_model
 from obliviate.models.hashing import params_hash
-from obliviate.outputs import atomic_dir, check_output_dir
+from obliviate.outputs import CHECKPOINT, atomic_dir
+from obliviate.run_setup import (input_ledger, prepare_output, run_fingerprint, sets_hashes,
+                                 write_ledger_entry)
 from obliviate.reports import write_report
 from obliviate.reports.hub import push_folder
 from obliviate.reports.model_card import data_summary, write_model_card
 from obliviate.training import Engine, TrainingData, TrainResult
 from obliviate.training.distributed import check_requested_engine, per_process_batch
+from obliviate.training.checkpoint import Checkpointer
 from obliviate.training.lora import export_model, wrap_lora
 from obliviate.training.trackers import check_installed, tracking
 
@@ -116,30 +120,39 @@ def default_output_dir(config: RunConfig) -> Path:
 
 
 def unlearn(config: RunConfig, loaded: LoadedModel | None = None, progress: bool = True,
-            sets: RunSets | None = None, data: TrainingData | None = None) -> Path:
+            sets: RunSets | None = None, data: TrainingData | None = None,
+            resume: bool = False) -> Path:
     """Run the configured method and return the finished output directory.
 
     ``loaded``, ``sets`` and ``data`` (tokenised training data) skip the steps that would
-    otherwise load them from ``config``."""
+    otherwise load them from ``config``. ``resume`` continues an interrupted run of the same
+    output folder from its last checkpoint (``train.save_every``), when it has one."""
     out = Path(config.output_dir) if config.output_dir else default_output_dir(config)
     out = Path(gather(str(out))[0])  # one folder for all processes: the main process's name
     method = build_method(config.method, config.method_args)
-    sets, tasks = agree(lambda: _preflight(config, out, sets), "checking the config and data")
+    sets, tasks, partial, (ledger, input_sha) = agree(
+        lambda: _preflight(config, out, sets, resume), "checking the config and data")
     loaded = loaded or load_model(config.model, device=local_device(config.device),
-                                  dtype=config.dtype, trust_remote_code=config.trust_remote_code)
+                                  dtype=config.dtype, trust_remote_code=config.trust_remote_code,
+                                  allow_pickle=config.allow_pickle)
     set_prompt_format(loaded.tokenizer, config.prompt)  # training and evaluation alike
     data = data or agree(lambda: training_data(config, sets, loaded.tokenizer,
                                                method.needs.refusals, method), "tokenising")
+    torch.manual_seed(config.train.seed)  # a LoRA adapter's initial weights follow the seed
     model = wrap_lora(loaded.model, config.lora, config.model)  # the model itself without LoRA
     before = (evaluate_run(config, loaded, sets, lm_eval_tasks=tasks)
               if config.eval == "before_after" else None)
     engine = Engine(method, config.train, config.optimizer, config.optimizer_args,
                     progress=progress, localize=config.localize)
     main = engine.accelerator.is_main_process
-    with atomic_dir(out) if main else contextlib.nullcontext() as tmp, \
+    with atomic_dir(out, resume_from=partial) if main else contextlib.nullcontext() as tmp, \
             tracking(config.train.report_to, out.name, tmp, to_dict(config)) as trackers:
         engine.log_path = str(tmp / "steps.jsonl") if main else None
         engine.on_step = trackers.log_record
+        if main:
+            fingerprint = run_fingerprint(config, loaded.weights_hash, sets_hashes(sets))
+            engine.checkpoint = Checkpointer(tmp / CHECKPOINT, config.train.save_every,
+                                             fingerprint, resume=partial is not None)
         result = engine.fit(model, data, loaded.tokenizer.pad_token_id)
         state = engine.full_state_dict()  # FSDP / ZeRO-3: every process helps gather it
         wrapped = engine.prepared if engine.prepared is not None else model
@@ -158,6 +171,8 @@ def unlearn(config: RunConfig, loaded: LoadedModel | None = None, progress: bool
                 write_results(tmp / "results.json", after)
                 trackers.log_results(after, result.steps)
         if main:
+            write_ledger_entry(tmp, config, ledger, input_sha, loaded.weights_hash,
+                               sets.forget, after if config.eval != "none" else None)
             write_model_card(tmp, name=out.name)
         engine.accelerator.wait_for_everyone()
     if main and config.eval != "none":
@@ -167,17 +182,18 @@ def unlearn(config: RunConfig, loaded: LoadedModel | None = None, progress: bool
     return out
 
 
-def _preflight(config: RunConfig, out: Path, sets: RunSets | None) -> tuple[RunSets, object]:
+def _preflight(config: RunConfig, out: Path, sets: RunSets | None,
+               resume: bool = False) -> tuple[RunSets, object, Path | None, tuple]:
     """What must hold on every process before the model loads (run through ``agree``): the
-    run's sets and its lm-eval task index (None without ``lm_eval.tasks``)."""
-    protected = [Path(config.model)] if Path(config.model).exists() else []
-    check_output_dir(out, config.overwrite, protected)
+    run's sets, its lm-eval task index (None without ``lm_eval.tasks``), the interrupted run's
+    folder to resume (or None) and the input model's checked ledger with its weights hash."""
+    partial = prepare_output(config, out, resume)  # names, output folder, inputs protected
     per_process_batch(config.train.batch_size, world().size, config.train.grad_accum)
     check_requested_engine(config.lora.enabled and config.lora.merge)
     sets = sets or load_sets(config)  # data errors show before the model loads
     tasks = task_manager(config.lm_eval) if config.lm_eval.tasks else None  # names checked
     check_installed(config.train.report_to)
-    return sets, tasks
+    return sets, tasks, partial, input_ledger(config)
 
 
 def _evaluable(trained, state: dict | None, tmp: Path | None, config: RunConfig):

@@ -22,8 +22,10 @@ def test_accumulation_counts_optimizer_steps(tiny_model, tiny_tokenizer):
     result = Engine(build_method("graddiff"), cfg, progress=False).fit(
         tiny_model, _data(tiny_tokenizer), tiny_tokenizer.pad_token_id)
     assert [r["step"] for r in result.log] == [1, 2]
-    # linear warm-up over 1 step, then linear decay to 0 over the remaining 1 step
-    assert result.log[0]["lr"] == 1e-3 and result.log[1]["lr"] == 0.0
+    # linear warm-up over 1 step, then linear decay to 0 over the remaining 1 step: step 1
+    # runs at the warm-up's start (0), step 2 at the peak; the log records the rate each step
+    # used (it used to record the rate after the scheduler step: 1e-3, then 0.0)
+    assert result.log[0]["lr"] == 0.0 and result.log[1]["lr"] == 1e-3
     assert all(math.isfinite(r["retain_loss"]) for r in result.log)
 
 

@@ -32,6 +32,7 @@ def test_atomic_dir_replaces_an_existing_folder(tmp_path):
 def test_check_output_dir(tmp_path):
     model = tmp_path / "model"
     model.mkdir()
+    (model / "config.json").write_text("{}")
     with pytest.raises(ConfigError, match="inside the input model"):
         check_output_dir(model / "out", False, [model])
     (tmp_path / "taken").mkdir()

@@ -38,7 +38,8 @@ def test_bad_inputs_raise_data_errors(tmp_path):
     with pytest.raises(DataError, match="results.json"):
         load_run(tmp_path / "empty")
     (tmp_path / "bad").mkdir()
-    (tmp_path / "bad" / "results.json").write_text('{"metrics": {}, "before": 3}')
+    (tmp_path / "bad" / "results.json").write_text(
+        '{"schema_version": "1", "metrics": {}, "before": 3}')
     with pytest.raises(DataError, match="before"):
         load_run(tmp_path / "bad")
     (tmp_path / "bad" / "results.json").write_text("{not json")

@@ -121,6 +121,10 @@ def options_from(args: argparse.Namespace) -> BenchOptions:
         raise ConfigError("name a benchmark (obliviate bench synthetic) or a --preset.")
     if not raw.get("methods"):
         raise ConfigError("name the methods to compare: --methods graddiff,npo (or a --preset).")
+    from obliviate.methods import build_method
+
+    for method in raw["methods"]:  # names and hyper-parameters, before any fine-tuning
+        build_method(method, (raw.get("method_args") or {}).get(method, {}))
     return BenchOptions(**raw)
 
 

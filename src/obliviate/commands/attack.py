@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+from obliviate.commands._args import fraction, non_negative_int, positive_float, positive_int
 from obliviate.commands.prompt_args import add_prompt_args, prompt_from_args
 
 #: The sets an attack reads (from --data or --demo-data).
@@ -39,7 +40,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     data.add_argument("--probes", help="paraphrased forget questions")
     data.add_argument("--format", default="qa", choices=["qa", "text"], help="forget format")
     data.add_argument("--demo-data", action="store_true", help="use the shipped demo sets")
-    data.add_argument("--limit", type=int, help="keep the first N examples of every set")
+    data.add_argument("--limit", type=positive_int, help="keep the first N examples of every set")
     p.add_argument("--attacks", type=_csv, default="relearn,icl,prompts,quantize,probes",
                    help="comma-separated attacks")
     p.add_argument("--suite", default="default", help="evaluation suite")
@@ -47,37 +48,39 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--overwrite", action="store_true", help="replace an existing "
                    "attack_results.json")
     _add_attack_options(p)
-    p.add_argument("--max-new-tokens", type=int, default=32, help="generation length")
-    p.add_argument("--batch-size", type=int, default=8)
-    p.add_argument("--max-length", type=int, default=512)
+    p.add_argument("--max-new-tokens", type=positive_int, default=32, help="generation length")
+    p.add_argument("--batch-size", type=positive_int, default=8)
+    p.add_argument("--max-length", type=positive_int, default=512)
     p.add_argument("--device")
     p.add_argument("--dtype")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=non_negative_int, default=0)
+    p.add_argument("--allow-pickle", action="store_true", help="also load pickle weights "
+                   "(.bin); they can run code when loaded, so only for files you trust")
     add_prompt_args(p)
     p.set_defaults(handler=handle)
 
 
 def _add_attack_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("attack settings")
-    g.add_argument("--relearn-k", type=int, help="forget examples to relearn on (default "
+    g.add_argument("--relearn-k", type=positive_int, help="forget examples to relearn on (default "
                    "max(2, ceil(fraction * n)))")
-    g.add_argument("--relearn-fraction", type=float, default=0.1)
-    g.add_argument("--relearn-steps", type=int, default=20)
-    g.add_argument("--relearn-lr", type=float, default=2e-5)
-    g.add_argument("--relearn-batch-size", type=int, default=4)
+    g.add_argument("--relearn-fraction", type=fraction, default=0.1)
+    g.add_argument("--relearn-steps", type=positive_int, default=20)
+    g.add_argument("--relearn-lr", type=positive_float, default=2e-5)
+    g.add_argument("--relearn-batch-size", type=positive_int, default=4)
     g.add_argument("--relearn-data", help="relearn on this related data instead of forget rows")
     g.add_argument("--relearn-format", default="qa", choices=["qa", "text"])
-    g.add_argument("--icl-shots", type=int, default=3, help="forget Q/A pairs shown in context")
+    g.add_argument("--icl-shots", type=non_negative_int, default=3, help="forget Q/A pairs shown in context")
     g.add_argument("--prompt-families", type=_csv,
                    default="paraphrase,multilingual,multihop,jailbreak")
     g.add_argument("--multilingual", help="JSONL of translated forget questions, or 'demo' "
                    "for the shipped French/Spanish example (default with --demo-data)")
     g.add_argument("--jailbreaks", help="JSON of jailbreak templates (default: shipped set)")
     g.add_argument("--quant-schemes", type=_csv, default="int8,int4_sym,int4_asym")
-    g.add_argument("--quant-group-size", type=int, default=128)
+    g.add_argument("--quant-group-size", type=positive_int, default=128)
     g.add_argument("--quantize-lm-head", action="store_true")
-    g.add_argument("--probe-top-k", type=int, default=5)
-    g.add_argument("--probe-steps", type=int, default=200)
+    g.add_argument("--probe-top-k", type=positive_int, default=5)
+    g.add_argument("--probe-steps", type=positive_int, default=200)
 
 
 def load_datasets(args: argparse.Namespace) -> dict[str, list]:
@@ -127,21 +130,34 @@ def build_settings(args: argparse.Namespace):
 
 
 def output_file(args: argparse.Namespace) -> Path:
-    """``<out>/attack_results.json``; never inside an input model's folder, never over an
-    existing file without --overwrite."""
+    """``<out>/attack_results.json``; never an input, inside one or containing one, never a
+    file or an unwritable place, never over an existing file without --overwrite."""
     from obliviate.errors import ConfigError
+    from obliviate.outputs import check_not_input, check_writable_location
 
     out = Path(args.out or Path("runs") / f"attack-{time.strftime('%Y%m%d-%H%M%S')}").resolve()
-    for source in (args.model, args.original):
-        if source and Path(source).exists():
-            model_dir = Path(source).resolve()
-            if out == model_dir or model_dir in out.parents:
-                raise ConfigError(f"--out {out} lies inside the input model folder {model_dir}; "
-                                  "choose another folder (input models are never modified).")
+    inputs = [args.model, args.original, args.original_results, args.data, args.forget,
+              args.retain, args.holdout, args.probes, args.relearn_data, args.jailbreaks]
+    check_not_input(out, [p for p in inputs if p], "--out")
+    check_writable_location(out, "--out")
     path = out / "attack_results.json"
     if path.exists() and not args.overwrite:
         raise ConfigError(f"{path} exists; choose another --out or pass --overwrite.")
     return path
+
+
+def check_names(args: argparse.Namespace) -> None:
+    """Quantization schemes and prompt families are checked before any model is loaded."""
+    from obliviate.attacks.prompts import FAMILIES
+    from obliviate.attacks.quantize import SCHEMES
+    from obliviate.errors import ConfigError
+
+    for given, known, what in ((args.quant_schemes, SCHEMES, "--quant-schemes"),
+                               (args.prompt_families, FAMILIES, "--prompt-families")):
+        for name in given:
+            if name not in known:
+                raise ConfigError(f"{what}: unknown name {name!r}; known: "
+                                  f"{', '.join(known)}.")
 
 
 def resolve_models(args: argparse.Namespace) -> None:
@@ -173,12 +189,14 @@ def handle(args: argparse.Namespace) -> int:
 
     for name in args.attacks:
         ATTACKS.get(name)  # unknown names fail before any model is loaded
+    check_names(args)
     resolve_models(args)
     path, datasets, settings = output_file(args), load_datasets(args), build_settings(args)
     set_default_prompt_format(prompt_from_args(args))
-    loaded = load_model(args.model, device=args.device, dtype=args.dtype)
-    original = load_model(args.original, device=args.device, dtype=args.dtype) \
-        if args.original else None
+    pickle = args.allow_pickle
+    loaded = load_model(args.model, device=args.device, dtype=args.dtype, allow_pickle=pickle)
+    original = load_model(args.original, device=args.device, dtype=args.dtype,
+                          allow_pickle=pickle) if args.original else None
     info = {"model": {"id": loaded.name, "weights_hash": loaded.weights_hash},
             "original": {"id": original.name if original else None,
                          "weights_hash": original.weights_hash if original else None,

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 
+from obliviate.commands._args import positive_float, positive_int
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     from obliviate.commands.finetune import _train_args
@@ -19,8 +21,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--methods", help="comma-separated methods, e.g. graddiff,npo,idk")
     p.add_argument("--forget", help="forget splits in percent, e.g. 1,5,10 (tofu/synthetic)")
     p.add_argument("--source", help="benchmark hub id or local folder")
-    p.add_argument("--steps", type=int, help="unlearning optimizer steps per method")
-    p.add_argument("--unlearn-lr", type=float, help="unlearning learning rate")
+    p.add_argument("--steps", type=positive_int, help="unlearning optimizer steps per method")
+    p.add_argument("--unlearn-lr", type=positive_float, help="unlearning learning rate")
     p.add_argument("--set", action="append", default=[], metavar="METHOD.KEY=VALUE",
                    help="per-method setting, e.g. npo.beta=0.2 or npo.train.lr=5e-5")
     p.add_argument("--forget-corpus", help="wmdp: forget corpus JSONL")
@@ -33,7 +35,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     _train_args(p)
     p.set_defaults(handler=handle, epochs=None, lr=None, batch_size=None, max_length=None,
                    n_people=None, seed=None)
-    p.add_argument("--max-new-tokens", type=int, help="generation length for ROUGE")
+    p.add_argument("--max-new-tokens", type=positive_int, help="generation length for ROUGE")
     from obliviate.commands.prompt_args import add_prompt_args
     add_prompt_args(p)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from obliviate.commands._args import positive_float, positive_int
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="watch the embedded model forget Harry Potter (CPU, minutes)",
@@ -12,11 +14,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        "evaluate again, and save the model, results.json and the step log.")
     p.add_argument("--method", default=None, help="unlearning method (default: the demo's "
                    "tuned default; see `obliviate list methods`)")
-    p.add_argument("--steps", type=int, help="optimizer steps (default: tuned per method)")
-    p.add_argument("--lr", type=float, help="learning rate (default: tuned per method)")
+    p.add_argument("--steps", type=positive_int, help="optimizer steps (default: tuned per method)")
+    p.add_argument("--lr", type=positive_float, help="learning rate (default: tuned per method)")
     p.add_argument("--out", type=Path, default=Path("obliviate-demo"),
                    help="output folder (default ./obliviate-demo)")
-    p.add_argument("--limit", type=int, help="use only the first N examples of each set")
+    p.add_argument("--limit", type=positive_int, help="use only the first N examples of each set")
     p.set_defaults(handler=handle)
 
 

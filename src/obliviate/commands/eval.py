@@ -5,6 +5,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from obliviate.commands._args import positive_int
 from obliviate.commands.prompt_args import add_prompt_args, prompt_from_args
 from obliviate.errors import ConfigError
 
@@ -33,18 +34,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="input-based baseline: rewrite every prompt before scoring")
     p.add_argument("--topic", default="the forgotten subject", help="topic for --wrapper guardrail")
     p.add_argument("--out", help="output folder (default eval-results/<model name>)")
-    p.add_argument("--max-new-tokens", type=int, default=64,
+    p.add_argument("--max-new-tokens", type=positive_int, default=64,
                    help="generation budget of metrics without their own (the tofu suite's "
                    "ROUGE uses 200, MUSE's knowmem 32 and verbmem 128)")
-    p.add_argument("--batch-size", type=int, default=8)
-    p.add_argument("--limit", type=int, help="use the first N examples of each set (and of "
-                   "each --lm-eval task)")
+    p.add_argument("--batch-size", type=positive_int, default=8)
+    p.add_argument("--limit", type=positive_int, help="use the first N examples of each set "
+                   "(and of each --lm-eval task)")
     p.add_argument("--lm-eval", metavar="TASKS", help="comma-separated lm-evaluation-harness "
                    "tasks run on the same model (needs obliviate[lm-eval]); stored as "
                    "lm_eval/<task>/<metric>")
     p.add_argument("--lm-eval-include", metavar="DIR", help="folder of extra lm-eval task YAML "
                    "files (local tasks)")
     add_prompt_args(p)
+    p.add_argument("--allow-pickle", action="store_true", help="also load pickle weights "
+                   "(.bin); they can run code when loaded, so only for files you trust")
     p.set_defaults(handler=handle)
 
 
@@ -96,6 +99,27 @@ def _lm_eval_settings(args: argparse.Namespace):
         raise ConfigError("--lm-eval needs task names, e.g. --lm-eval wmdp_bio,mmlu")
     return LmEvalConfig(tasks=tasks, include_path=args.lm_eval_include, limit=args.limit,
                         batch_size=args.batch_size)
+def output_dir(args: argparse.Namespace, inputs: list[str]) -> Path:
+    """The results folder, checked before anything is evaluated: never an input or inside one,
+    never a file, writable; the default folder never takes over another model's results."""
+    from obliviate.outputs import check_not_input, check_writable_location
+
+    default = Path("eval-results") / Path(args.model.rstrip("/")).name
+    out = Path(args.out) if args.out else default
+    check_not_input(out, [args.model, args.retain_results, *inputs], "--out")
+    check_writable_location(out, "--out")
+    previous = out / "results.json"
+    if not args.out and previous.is_file():
+        import json
+
+        try:
+            owner = json.loads(previous.read_text(encoding="utf-8"))["model"]["id"]
+        except (OSError, ValueError, KeyError, TypeError):
+            owner = None
+        if owner != args.model:
+            raise ConfigError(f"{previous} holds the results of another model ({owner!r}); "
+                              "pass --out to choose a folder for these")
+    return out
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -111,16 +135,18 @@ def handle(args: argparse.Namespace) -> int:
     lm_eval = _lm_eval_settings(args)
     tasks = task_manager(lm_eval) if lm_eval.tasks else None  # names checked before loading
     if args.benchmark:
+        out = output_dir(args, [args.source] if args.source else [])
         datasets, suite, hashes = _benchmark(args)
     else:
         specs = _specs(args)
+        out = output_dir(args, [s.path for s in specs.values()])
         datasets = {n: load_examples(s)[: args.limit] for n, s in specs.items()}
         suite, hashes = args.suite or "default", {n: file_hash(s.path) for n, s in specs.items()}
     wrapper = args.wrapper and build_wrapper(args.wrapper, topic=args.topic,
                                              forget=datasets.get("forget"),
                                              retain=datasets.get("retain"))
     fmt = _prompt_checked(args, datasets)
-    loaded = load_model(args.model, device=local_device(None))
+    loaded = load_model(args.model, device=local_device(None), allow_pickle=args.allow_pickle)
     set_prompt_format(loaded.tokenizer, fmt)
     run_info = run_info_of(args.model)
     if run_info is not None and suite == "default":
@@ -138,7 +164,6 @@ def handle(args: argparse.Namespace) -> int:
     add_lm_eval(results, loaded.model, loaded.tokenizer, lm_eval, tasks)
     if not is_main():  # every process scored its share; the main one writes
         return 0
-    out = Path(args.out or Path("eval-results") / Path(args.model.rstrip("/")).name)
     path = write_results(out / "results.json", results)
     print(summary_table(results))
     print(f"\nresults written to {path}")

@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from obliviate.commands._args import non_negative_int, positive_float, positive_int
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("finetune", help="fine-tune a benchmark's target (full) or retain model",
@@ -28,13 +30,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _train_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--epochs", type=float, default=30.0, help="fine-tuning epochs")
-    p.add_argument("--lr", type=float, default=2e-3, help="fine-tuning learning rate "
+    p.add_argument("--epochs", type=positive_float, default=30.0, help="fine-tuning epochs")
+    p.add_argument("--lr", type=positive_float, default=2e-3, help="fine-tuning learning rate "
                    "(2e-3 suits the tiny model from scratch; use ~1e-5 for a real model)")
-    p.add_argument("--batch-size", type=int, default=16)
-    p.add_argument("--max-length", type=int, default=128)
-    p.add_argument("--n-people", type=int, default=100, help="people in the synthetic benchmark")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--batch-size", type=positive_int, default=16)
+    p.add_argument("--max-length", type=positive_int, default=128)
+    p.add_argument("--n-people", type=positive_int, default=100, help="people in the synthetic benchmark")
+    p.add_argument("--seed", type=non_negative_int, default=0)
     p.add_argument("--device", help="cpu, cuda, mps (default: the best available)")
     p.add_argument("--workdir", help="cache folder (default $OBLIVIATE_HOME/bench)")
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
@@ -53,11 +55,18 @@ def handle(args: argparse.Namespace) -> int:
     from obliviate.errors import ConfigError
     from obliviate.evaluation import load_reference_results, write_results
     from obliviate.models import load_model
+    from obliviate.outputs import check_not_input, check_writable_location
 
     full = args.data == "full"
-    pct = args.forget if full else str(100 - int(args.data.removeprefix("retain") or 0))
-    if not full and not (args.data.startswith("retain") and pct in ("1", "5", "10")):
+    if not full and args.data not in ("retain90", "retain95", "retain99"):
         raise ConfigError(f"--data must be 'full' or retain90/retain95/retain99, got {args.data!r}.")
+    pct = args.forget if full else str(100 - int(args.data.removeprefix("retain")))
+    out = Path(args.out)
+    check_not_input(out, [p for p in (args.model, args.source, args.reference) if p], "--out")
+    check_writable_location(out, "--out")
+    if out.exists() and any(out.iterdir()):
+        raise ConfigError(f"{out} exists and is not empty; choose another --out.")
+    reference = load_reference_results(args.reference) if args.reference else None
     opts = BenchOptions(args.benchmark, ["sft"], model=args.model, forget=[pct],
                         workdir=args.workdir, source=args.source, n_people=args.n_people,
                         seed=args.seed, finetune=train_config(args), device=args.device,
@@ -65,12 +74,8 @@ def handle(args: argparse.Namespace) -> int:
     bench = load_bench(opts)
     split = bench.splits[0]
     base, _ = base_model(opts, bench)
-    out = Path(args.out)
-    if out.exists() and any(out.iterdir()):
-        raise ConfigError(f"{out} exists and is not empty; choose another --out.")
     finetune(load_model(base, device=args.device), bench.full_train if full else
              split.retain_train, out, opts.finetune, bench.data_format, opts.progress)
-    reference = load_reference_results(args.reference) if args.reference else None
     results = evaluate_model(load_model(str(out), device=args.device), split.eval_sets,
                              bench.suite, reference, self_reference=not full,
                              max_length=args.max_length, max_new_tokens=opts.max_new_tokens,

@@ -14,6 +14,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                      "given as an override)")
     run.add_argument("overrides", nargs="*", metavar="key=value", help="config overrides")
     add_prompt_args(run)
+    run.add_argument("--resume", action="store_true", help="continue an interrupted run of the "
+                     "same output_dir from its last checkpoint (train.save_every); starts "
+                     "afresh when there is none")
+    run.add_argument("--allow-pickle", action="store_true", help="also load pickle weights "
+                     "(.bin); they can run code when loaded, so only for files you trust")
     run.set_defaults(handler=handle)
 
 
@@ -23,8 +28,13 @@ def handle(args: argparse.Namespace) -> int:
 
     if args.config and "=" in args.config:  # no config file: every key is an override
         args.overrides, args.config = [args.config, *args.overrides], None
-    config = load_config(args.config, [*args.overrides, *prompt_overrides(args)])
-    out = unlearn(config)
+    extra = ["allow_pickle=true"] if args.allow_pickle else []
+    config = load_config(args.config, [*args.overrides, *prompt_overrides(args), *extra])
+    if args.resume and not config.output_dir:
+        from obliviate.errors import ConfigError
+        raise ConfigError("--resume needs the interrupted run's output_dir=... (a run without "
+                          "one gets a new, time-stamped folder)")
+    out = unlearn(config, resume=args.resume)
     from obliviate.distributed import is_main
     if not is_main():
         return 0

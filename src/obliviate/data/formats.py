@@ -57,6 +57,9 @@ def _field(record: dict[str, Any], name: str, where: str, spec: DataSpec, option
             f"{spec.path}, {where}: field {name!r} must be a string, got "
             f"{type(value).__name__} {_short(value)} (fields present: {present})."
         )
+    if not value.strip():
+        raise DataError(f"{spec.path}, {where}: field {name!r} is empty; fill it in or remove "
+                        "the row.")
     return value
 
 

@@ -36,7 +36,11 @@ def read_located(path: str) -> list[Located]:
             raise DataError(f"data path {path} is a folder; give a file, or hf:{path} to read it "
                             "as a datasets folder.")
         reader = _reader_for(file)
-        records = reader(file)
+        try:
+            records = reader(file)
+        except UnicodeDecodeError as err:
+            raise DataError(f"data file {path} is not UTF-8 text (byte {err.start} is "
+                            f"{err.object[err.start:err.start + 1]!r}); save it as UTF-8") from None
     if not records:
         raise DataError(f"data file {path} holds no records; it must contain at least one.")
     return records
@@ -96,7 +100,17 @@ def read_csv(file: Path) -> list[Located]:
     """A header row, then one record per row (every value a string)."""
     with open(file, encoding="utf-8", newline="") as fh:
         reader = csv.DictReader(fh)
-        return [(f"line {reader.line_num}", dict(row)) for row in reader]
+        try:
+            rows = [(f"line {reader.line_num}", dict(row)) for row in reader]
+        except csv.Error as err:
+            raise DataError(f"{file}:{reader.line_num}: malformed CSV: {err}.") from None
+        width = len(reader.fieldnames or [])
+    for where, row in rows:
+        if None in row or None in row.values():
+            count = width + len(row.get(None) or []) - sum(v is None for v in row.values())
+            raise DataError(f"{file}, {where}: {count} fields but the header has {width}; quote "
+                            'values that contain commas ("a, b").')
+    return rows
 
 
 def read_parquet(file: Path) -> list[Located]:

@@ -17,6 +17,7 @@ from obliviate.evaluation import write_results
 from obliviate.methods import build_method
 from obliviate.models import load_model
 from obliviate.models.embedded import DEFAULT_MODEL
+from obliviate.outputs import check_writable_location
 from obliviate.pipeline import RunSets, training_data, unlearn
 from obliviate.reports import write_report
 from obliviate.reports.model_card import write_model_card
@@ -48,7 +49,8 @@ def demo_sets(limit: int | None) -> RunSets:
 
 def demo_config(s: DemoSettings) -> RunConfig:
     tuned = method_settings(s.method)
-    train = TrainConfig(lr=s.lr or tuned.lr, max_steps=s.steps or tuned.steps,
+    train = TrainConfig(lr=tuned.lr if s.lr is None else s.lr,
+                        max_steps=tuned.steps if s.steps is None else s.steps,
                         batch_size=tuned.batch_size, warmup_steps=0, scheduler="constant",
                         seed=0, max_length=256)
     data = DataConfig(forget=demo_spec("forget", s.limit), retain=demo_spec("retain", s.limit),
@@ -59,6 +61,7 @@ def demo_config(s: DemoSettings) -> RunConfig:
 
 def check_demo_folder(out: Path) -> None:
     """The demo replaces its own earlier output, and nothing else."""
+    check_writable_location(out, "--out")
     if out.exists() and any(out.iterdir()) and not (out / "demo.json").is_file():
         raise ConfigError(f"{out} exists and is not an earlier demo's output; choose another "
                           "folder with --out")

@@ -25,6 +25,7 @@ from typing import Any
 from obliviate.data.types import Example
 from obliviate.errors import DataError
 from obliviate.evaluation.base import MetricResult
+from obliviate.outputs import honour_umask
 
 SCHEMA_VERSION = "1"
 
@@ -129,6 +130,7 @@ def write_results(path: str | Path, results: dict[str, Any]) -> Path:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(_clean(results), fh, indent=2, allow_nan=False)
+        honour_umask(Path(tmp))  # mkstemp makes 0600; results are for sharing
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -144,8 +146,8 @@ def load_reference_results(source: str | Path | dict[str, Any]) -> dict[str, Any
     else:
         try:
             results = json.loads(Path(source).read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as error:
-            raise DataError(f"cannot read reference results {source}: {error}") from error
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise DataError(f"cannot read reference results {source}: {error}") from None
     if not isinstance(results, dict) or not isinstance(results.get("metrics"), dict):
         raise DataError(f"reference results {source if not isinstance(source, dict) else ''} "
                         f"have no 'metrics' object; pass a results.json written by obliviate.")

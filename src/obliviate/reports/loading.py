@@ -10,6 +10,7 @@ from typing import Any
 
 from obliviate.data.jsonlines import json_lines
 from obliviate.errors import DataError
+from obliviate.evaluation.results import SCHEMA_VERSION
 
 RESULTS = "results.json"
 RUN_INFO = "run.json"
@@ -67,6 +68,11 @@ def load_results_file(path: str | Path) -> dict[str, Any]:
     if not isinstance(results, dict) or not isinstance(results.get("metrics"), dict):
         raise DataError(f"{path} has no 'metrics' object; is it a results.json written by "
                         "obliviate?")
+    version = results.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise DataError(f"{path} has schema_version {version!r}; this obliviate reads "
+                        f"{SCHEMA_VERSION!r}. Re-evaluate the model with this version "
+                        "(obliviate eval) to get a results.json it can read.")
     before = results.get("before")
     if before is not None and not (isinstance(before, dict)
                                    and isinstance(before.get("metrics"), dict)):

@@ -25,6 +25,7 @@ from obliviate.errors import ConfigError, TrainingError
 from obliviate.methods.base import StepInputs, UnlearningMethod, is_one_shot
 from obliviate.training import batches
 from obliviate.training import distributed as dist
+from obliviate.training.checkpoint import Checkpointer, resume_loop, save_due
 from obliviate.training.hooks import StepHooks
 from obliviate.training.localize import SaliencyMask, name_filter, saliency_mask
 from obliviate.training.logging import StepLog
@@ -74,6 +75,8 @@ class Engine:
         self.log_path, self.param_filter, self.progress = log_path, param_filter, progress
         self.localize = localize or LocalizeConfig()
         self.on_step: Callable[[dict], None] | None = None  # sees each step record (trackers)
+        self.checkpoint: Checkpointer | None = None  # set by the caller: save_every / resume
+        self.generator: torch.Generator | None = None
         self.accelerator = Accelerator(cpu=cpu_only(), mixed_precision=self._mixed_precision(),
                                        gradient_accumulation_steps=train.grad_accum)
         self.per_process_batch = dist.per_process_batch(
@@ -86,7 +89,7 @@ class Engine:
         acc, cfg = self.accelerator, self.cfg
         self._check_data(data)
         set_seed(cfg.seed)
-        generator = torch.Generator().manual_seed(cfg.seed)
+        generator = self.generator = torch.Generator().manual_seed(cfg.seed)
         model = model.to(acc.device)
         params = self._select_trainable(model)
         if cfg.gradient_checkpointing:
@@ -138,10 +141,11 @@ class Engine:
         bar = tqdm(total=total, desc=f"unlearning ({self.method.name})", unit="step",
                    disable=not (self.progress and acc.is_local_main_process))
         model.train()
-        step = 0
+        step, micro_count = resume_loop(self, model, optimizer, scheduler, stream, log, bar)
         while step < total:
             micro = send_to_device(next(stream), acc.device)
             weight = dist.loss_weight(self._forget_loader)
+            micro_count += 1
             with acc.accumulate(model):
                 out = self.method.loss(model, StepInputs(
                     forget=micro["forget"], retain=micro.get("retain"), idk=micro.get("idk"),
@@ -156,11 +160,13 @@ class Engine:
                 optimizer.zero_grad(set_to_none=True)
             log.add_micro(*self._logged(out, micro, weight))
             if acc.sync_gradients:
+                lr = scheduler.get_last_lr()[0]  # the rate this step used
                 scheduler.step()
                 step += 1
                 hooks.after_step(step, micro["forget"])
-                bar.set_postfix(log.end_step(step, scheduler.get_last_lr()[0]), refresh=False)
+                bar.set_postfix(log.end_step(step, lr), refresh=False)
                 bar.update(1)
+                save_due(self, step, micro_count, total, model, optimizer, scheduler, log)
         bar.close()
         log.close()
         return log

@@ -19,6 +19,15 @@ class StepLog:
         self._start = time.perf_counter()
         self._file = open(path, "w") if path else None
 
+    def restore(self, records: list[dict], tokens: int) -> None:
+        """Continue a resumed run's log: its earlier records, token count and elapsed time."""
+        self.records, self.tokens = list(records), tokens
+        if records:
+            self._start -= float(records[-1].get("elapsed_s", 0.0))
+        if self._file:
+            self._file.writelines(json.dumps(r) + "\n" for r in records)
+            self._file.flush()
+
     def add_micro(self, out: LossOutput, micro: dict, tokens: int | None = None) -> None:
         """Accumulate one micro-batch's loss parts and token count (``tokens`` when given,
         e.g. summed over processes, else counted from ``micro``)."""
