@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,9 @@ def _check_names(config: RunConfig) -> None:
 def prepare_output(config: RunConfig, out: Path, resume: bool) -> Path | None:
     """Check names and the output folder; the partial folder to resume from, or None."""
     _check_names(config)
+    if resume and int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        raise ConfigError("--resume runs on one process for now; resume without accelerate "
+                          "launch (the checkpoint holds the whole state), or start afresh")
     partial = resumable_partial(out)
     if resume and partial is None:
         print(f"note: no interrupted run of {out} with a checkpoint was found; starting afresh",
