@@ -117,3 +117,9 @@ def test_resume_of_an_adapter_or_masked_run_is_bit_identical(model_dir, data_fil
     for name in weights:
         assert (out / name).read_bytes() == (straight / name).read_bytes(), name
     assert _steps(out) == _steps(straight)
+
+
+def test_resume_refuses_several_processes(model_dir, data_files, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    assert main(_args(model_dir, data_files, tmp_path / "multi", "--resume")) == 2
+    assert "one process" in capsys.readouterr().err
