@@ -23,6 +23,31 @@ from obliviate.errors import ConfigError
 
 
 @dataclass
+class SelectConfig:
+    """Which evaluated checkpoint a run keeps (``train.select``, with ``train.eval_every``).
+
+    metric: the metric key to optimise (e.g. ``forget_quality``, ``forget/answer_prob``).
+    mode: ``max`` or ``min``.
+    constraint: an expression every kept checkpoint must meet, over metric keys, numbers,
+        ``+ - * /``, comparisons and ``and``; ``original`` is the original model's value of the
+        comparison's left-hand metric, ``original(key)`` of any metric
+        (e.g. ``"model_utility >= 0.9 * original"``). Parsed by ``training/select_expr.py``.
+    """
+
+    metric: str = "forget_quality"
+    mode: Literal["max", "min"] = "max"
+    constraint: str | None = None
+
+    def __post_init__(self) -> None:
+        from obliviate.training.select_expr import parse_constraint
+
+        if not self.metric:
+            raise ConfigError("train.select.metric must name a metric, e.g. forget_quality")
+        if self.constraint is not None:
+            parse_constraint(self.constraint)  # a ConfigError when it does not parse
+
+
+@dataclass
 class TrainConfig:
     """How the engine trains. ``max_steps`` (optimizer steps) wins over ``epochs`` when set."""
 
@@ -41,6 +66,13 @@ class TrainConfig:
     max_length: int = 512
     report_to: list[str] = field(default_factory=list)
     save_every: int | None = None  # optimizer steps between resumable checkpoints (--resume)
+    # evaluation during training (training/periodic_eval.py): every ``eval_every`` steps,
+    # teacher-forced metrics plus ``eval_metrics`` and what ``select`` names; ``select`` keeps
+    # the best checkpoint, ``patience`` stops after that many evaluations without a better one
+    eval_every: int | None = None
+    eval_metrics: list[str] | None = None
+    select: SelectConfig | None = None
+    patience: int | None = None
 
     def __post_init__(self) -> None:
         _positive(self, "lr", "batch_size", "grad_accum", "max_length", "epochs")
@@ -48,6 +80,7 @@ class TrainConfig:
         check_trackers(self.report_to)
         if self.save_every is not None and self.save_every < 1:
             raise ConfigError(f"train.save_every must be at least 1 step, got {self.save_every}")
+        _check_eval_keys(self)
         if self.max_steps is not None and self.max_steps < 1:
             raise ConfigError(f"train.max_steps must be at least 1, got {self.max_steps}")
         if self.warmup_steps < 0:
@@ -207,6 +240,26 @@ def check_trackers(names: object) -> None:
     if not isinstance(names, list) or any(n not in TRACKERS for n in names):
         raise ConfigError(f"train.report_to must be a list drawn from {', '.join(TRACKERS)}; "
                           f"got {names!r}")
+
+
+def _check_eval_keys(cfg: TrainConfig) -> None:
+    if isinstance(cfg.select, dict):  # e.g. TrainConfig(**asdict(other))
+        cfg.select = build(SelectConfig, cfg.select, "train.select.")
+    for name in ("eval_every", "patience"):
+        value = getattr(cfg, name)
+        if value is not None and (isinstance(value, bool) or value < 1):
+            raise ConfigError(f"train.{name} must be a whole number >= 1, got {value!r}")
+    if cfg.eval_every is None and (cfg.select is not None or cfg.patience is not None):
+        raise ConfigError("train.select and train.patience act on evaluations during training: "
+                          "set train.eval_every (steps between evaluations) too")
+    if cfg.patience is not None and cfg.select is None:
+        raise ConfigError("train.patience counts evaluations without a better checkpoint under "
+                          "train.select: set train.select (e.g. {metric: forget_quality, mode: "
+                          "max}) too")
+    if cfg.eval_metrics is not None and (not isinstance(cfg.eval_metrics, list) or not all(
+            isinstance(k, str) and k for k in cfg.eval_metrics)):
+        raise ConfigError(f"train.eval_metrics must be a list of metric keys, got "
+                          f"{cfg.eval_metrics!r}")
 
 
 def _positive(obj: object, *names: str) -> None:

@@ -41,6 +41,8 @@ from obliviate.training import Engine, TrainingData, TrainResult
 from obliviate.training.distributed import check_requested_engine, per_process_batch
 from obliviate.training.checkpoint import Checkpointer
 from obliviate.training.lora import export_model, wrap_lora
+from obliviate.training.periodic_eval import PeriodicEval
+from obliviate.training.periodic_eval import from_config as periodic_from_config
 from obliviate.training.trackers import check_installed, tracking
 
 
@@ -121,12 +123,14 @@ def default_output_dir(config: RunConfig) -> Path:
 
 def unlearn(config: RunConfig, loaded: LoadedModel | None = None, progress: bool = True,
             sets: RunSets | None = None, data: TrainingData | None = None,
-            resume: bool = False) -> Path:
+            resume: bool = False, periodic: PeriodicEval | None = None) -> Path:
     """Run the configured method and return the finished output directory.
 
     ``loaded``, ``sets`` and ``data`` (tokenised training data) skip the steps that would
     otherwise load them from ``config``. ``resume`` continues an interrupted run of the same
-    output folder from its last checkpoint (``train.save_every``), when it has one."""
+    output folder from its last checkpoint (``train.save_every``), when it has one.
+    ``periodic`` replaces the evaluation during training that ``train.eval_every`` builds from
+    the run's sets (a benchmark passes its own)."""
     out = Path(config.output_dir) if config.output_dir else default_output_dir(config)
     out = Path(gather(str(out))[0])  # one folder for all processes: the main process's name
     method = build_method(config.method, config.method_args)
@@ -144,6 +148,7 @@ def unlearn(config: RunConfig, loaded: LoadedModel | None = None, progress: bool
               if config.eval == "before_after" else None)
     engine = Engine(method, config.train, config.optimizer, config.optimizer_args,
                     progress=progress, localize=config.localize)
+    engine.step_eval = periodic or during_training(config, loaded, sets, model)
     main = engine.accelerator.is_main_process
     with atomic_dir(out, resume_from=partial) if main else contextlib.nullcontext() as tmp, \
             tracking(config.train.report_to, out.name, tmp, to_dict(config)) as trackers:
@@ -154,12 +159,14 @@ def unlearn(config: RunConfig, loaded: LoadedModel | None = None, progress: bool
             engine.checkpoint = Checkpointer(tmp / CHECKPOINT, config.train.save_every,
                                              fingerprint, resume=partial is not None)
         result = engine.fit(model, data, loaded.tokenizer.pad_token_id)
-        state = engine.full_state_dict()  # FSDP / ZeRO-3: every process helps gather it
         wrapped = engine.prepared if engine.prepared is not None else model
+        if engine.step_eval is not None:  # train.select: the kept checkpoint's weights
+            engine.step_eval.restore_best(engine.accelerator.unwrap_model(wrapped))
+        state = engine.full_state_dict()  # FSDP / ZeRO-3: every process helps gather it
         trained = export_model(engine.accelerator.unwrap_model(wrapped), config.lora)
         if main:
             save_model(trained, loaded.tokenizer, tmp, state_dict=state)
-            write_run_files(tmp, config, loaded, result, sets)
+            write_run_files(tmp, config, loaded, result, sets, engine.step_eval)
         if config.eval != "none":  # every process evaluates its share; the main one writes
             trained = _evaluable(trained, state, tmp, config)
             after = evaluate_run(config, replace(loaded, model=trained, name=str(out),
@@ -221,10 +228,26 @@ def evaluate_run(config: RunConfig, loaded: LoadedModel, sets: RunSets,
     return add_lm_eval(results, loaded.model, loaded.tokenizer, config.lm_eval, lm_eval_tasks)
 
 
+def during_training(config: RunConfig, loaded: LoadedModel, sets: RunSets,
+                    model) -> PeriodicEval | None:
+    """The evaluation during training that ``train.eval_every`` asks for, on the run's sets
+    with ``eval_suite`` and ``retain_results``; the model is evaluated once before training
+    (``original`` in ``train.select.constraint``)."""
+    periodic = periodic_from_config(config.train, loaded.tokenizer, sets_as_datasets(sets),
+                                    config.eval_suite, config.retain_results,
+                                    config.eval_max_new_tokens)
+    if periodic is not None:
+        periodic.evaluate_original(model)
+    return periodic
+
+
 def write_run_files(out: Path, config: RunConfig, loaded: LoadedModel, result: TrainResult,
-                    sets: RunSets | None = None) -> None:
+                    sets: RunSets | None = None, periodic: PeriodicEval | None = None) -> None:
     (out / "run_config.yaml").write_text(yaml.safe_dump(to_dict(config), sort_keys=False))
     info = run_info(config, loaded, result, sets)
+    if periodic is not None:
+        info["eval_during_training"] = periodic.summary()
+        info["selected_step"] = periodic.best_step
     (out / "run.json").write_text(json.dumps(info, indent=2) + "\n")
 
 

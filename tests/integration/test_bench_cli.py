@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import json
 
+import pytest
+
 from obliviate.cli import main
 
 TINY = ["--model", "tiny", "--n-people", "10", "--epochs", "0.05", "--max-length", "96",
@@ -64,3 +66,37 @@ def test_presets_ship_with_the_package():
     opts = options_from(args)
     assert opts.benchmark == "synthetic" and opts.model == "tiny"
     assert opts.unlearn.max_steps == 7  # flags override the preset
+
+
+def test_bench_seeds_and_sweep(tmp_path, capsys):
+    """--seeds 0,1 runs the whole bench per seed; --sweep 2 tunes on the first seed only and
+    every seed runs the tuned setting; the top table gives median [min, max] and the count."""
+    code = main(["bench", "synthetic", "--methods", "npo", "--workdir", str(tmp_path),
+                 "--steps", "2", "--max-new-tokens", "4", "--seeds", "0,1", "--sweep", "2",
+                 "--criterion", "forget_quality >= 0 and model_utility >= 0",
+                 "--set", "npo.train.eval_every=1", *TINY])
+    assert code == 0
+    [root] = list((tmp_path / "runs").iterdir())
+    rows = list(csv.DictReader((root / "leaderboard.csv").open()))
+    assert [r["method"] for r in rows] == ["retain", "original", "npo"]
+    npo = rows[2]
+    assert npo["seeds"] == "0,1" and npo["met_criterion"] == "2/2"
+    assert float(npo["forget_quality_min"]) <= float(npo["forget_quality"]) \
+        <= float(npo["forget_quality_max"])
+    tuned = json.loads((root / "seed-0" / "tuned.json").read_text())["forget10/npo"]
+    assert set(tuned["train"]) == {"lr", "max_steps"} and "beta" in tuned["method_args"]
+    assert not (root / "seed-1" / "tuned.json").exists()  # tuned once
+    sweep = root / "seed-0" / "forget10" / "sweep-npo"
+    assert len(list(csv.DictReader((sweep / "trials.csv").open()))) == 2
+    for seed in ("seed-0", "seed-1"):
+        run = json.loads((root / seed / "forget10" / "npo" / "run.json").read_text())
+        assert run["steps"] == tuned["train"]["max_steps"]
+    # the tuned trial, re-run for the leaderboard, reproduces the sweep's forget quality
+    trial = next(r for r in csv.DictReader((sweep / "trials.csv").open())
+                 if int(r["trial"]) == tuned["trial"])
+    seed0 = list(csv.DictReader((root / "seed-0" / "leaderboard.csv").open()))[2]
+    assert float(seed0["forget_quality"]) == pytest.approx(float(trial["forget_quality"]))
+    assert "median [min, max]" in capsys.readouterr().out.lower()
+    # evaluation during training uses the benchmark's sets and suite (forget quality)
+    steps = (root / "seed-1" / "forget10" / "npo" / "steps.jsonl").read_text().splitlines()
+    assert all("eval/forget_quality" in json.loads(line) for line in steps)

@@ -96,7 +96,11 @@ def options_from(args: argparse.Namespace) -> BenchOptions:
               "workdir": args.workdir, "device": args.device, "n_people": args.n_people,
               "seed": args.seed, "forget_corpus": args.forget_corpus,
               "retain_corpus": args.retain_corpus, "mmlu_source": args.mmlu_source,
-              "max_new_tokens": args.max_new_tokens}
+              "max_new_tokens": args.max_new_tokens,
+              "criterion": getattr(args, "criterion", None), "sweep": getattr(args, "sweep", None),
+              "space": getattr(args, "space", None)}
+    if getattr(args, "seeds", None):
+        raw["seeds"] = [_seed(s) for s in _split_list(args.seeds)]
     raw.update({k: v for k, v in direct.items() if v is not None})
     for flag in ("methods", "forget"):
         if getattr(args, flag):
@@ -126,6 +130,14 @@ def options_from(args: argparse.Namespace) -> BenchOptions:
     for method in raw["methods"]:  # names and hyper-parameters, before any fine-tuning
         build_method(method, (raw.get("method_args") or {}).get(method, {}))
     return BenchOptions(**raw)
+
+
+def _seed(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise ConfigError(f"--seeds takes whole numbers separated by commas (0,1,2), got "
+                          f"{text!r}") from None
 
 
 def _train_defaults(name: str) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from obliviate.data.spec import DataSpec
 from obliviate.errors import ConfigError
 from obliviate.evaluation import dataset_hash, write_results
 from obliviate.models import load_model, obliviate_home
+from obliviate.training.select_expr import parse_constraint
 
 
 @dataclass
@@ -50,11 +51,26 @@ class BenchOptions:
     muse_scal: bool = False
     muse_sust: bool = False
     progress: bool = True
+    # seeds (bench/seeds.py): ``seeds`` runs the whole bench once per seed; ``run_seed`` is the
+    # one seed of such a run (tiny model init, fine-tuning and unlearning; the data keep
+    # ``seed``); ``criterion`` (training/select_expr.py, over a leaderboard row) is what a seed
+    # must meet to count
+    seeds: list[int] | None = None
+    run_seed: int | None = None
+    criterion: str = "forget_quality > 0.05 and utility_vs_original >= 0.9"
+    # tuning (bench/tuning.py): ``sweep`` trials per method and split before the leaderboard,
+    # over ``space`` (a YAML file; default: per-method ranges around the unlearn settings)
+    sweep: int = 0
+    space: str | None = None
+    tuned: dict[str, dict[str, Any]] = field(default_factory=dict)  # "split/method" -> settings
 
     def __post_init__(self) -> None:
         if not self.methods:
             raise ConfigError("bench needs at least one method (--methods npo,graddiff).")
         self.workdir = Path(self.workdir) if self.workdir else obliviate_home() / "bench"
+        parse_constraint(self.criterion)  # a one-line error before any training
+        if self.sweep < 0:
+            raise ConfigError(f"--sweep takes a number of trials >= 0, got {self.sweep}")
 
 
 def load_bench(opts: BenchOptions) -> BenchData:
@@ -94,30 +110,50 @@ def base_model(opts: BenchOptions, bench: BenchData) -> tuple[str, str]:
     if opts.model != TINY_NAME:
         loaded = load_model(opts.model, device=opts.device)
         return opts.model, loaded.weights_hash
-    key = cache_key(TINY_ARCH, opts.seed, sorted(set(bench.texts)))
+    seed = opts.seed if opts.run_seed is None else opts.run_seed
+    key = cache_key(TINY_ARCH, seed, sorted(set(bench.texts)))
     out = opts.workdir / "cache" / f"tiny-base-{key}"
     if not (out / "config.json").is_file():
-        write_tiny_model(out, bench.texts, seed=opts.seed)
+        write_tiny_model(out, bench.texts, seed=seed)
     return str(out), key
 
 
 def unlearn_run(opts: BenchOptions, method: str, start: str, split: Split,
-                out: Path) -> Path:
-    """Run ``method`` from model ``start`` on the split's forget (and retain) set."""
+                out: Path, suite: str = "default", reference: dict | None = None) -> Path:
+    """Run ``method`` from model ``start`` on the split's forget (and retain) set; with
+    ``train.eval_every`` it is evaluated during training on the split's evaluation sets with
+    the benchmark's ``suite`` (``reference``: the retain model's results)."""
+    from obliviate.training.periodic_eval import from_config
     from obliviate.models import load_model
     from obliviate.pipeline import RunSets, unlearn
-    train = TrainConfig(**{**asdict(opts.unlearn), **opts.method_train.get(method, {})})
-    config = RunConfig(model=start, method=method, method_args=opts.method_args.get(method, {}),
+    tuned = opts.tuned.get(f"{split.name}/{method}", {})
+    train = TrainConfig(**{**asdict(opts.unlearn), **opts.method_train.get(method, {}),
+                           **tuned.get("train", {})})
+    args = {**opts.method_args.get(method, {}), **tuned.get("method_args", {})}
+    config = RunConfig(model=start, method=method, method_args=args,
                        data=DataConfig(forget=DataSpec(f"{opts.benchmark}:{split.name}:forget")),
                        train=train, output_dir=str(out), overwrite=True, device=opts.device)
     sets = RunSets(forget=split.forget, forget_format=split.data_format,
                    retain=split.retain, retain_format=split.data_format)
     loaded = load_model(start, device=opts.device)
-    return unlearn(config, loaded=loaded, progress=opts.progress, sets=sets)
+    periodic = from_config(train, loaded.tokenizer, split.eval_sets, suite, reference,
+                           opts.max_new_tokens)
+    if periodic is not None:
+        periodic.evaluate_original(loaded.model)
+    return unlearn(config, loaded=loaded, progress=opts.progress, sets=sets, periodic=periodic)
 
 
-def run_bench(opts: BenchOptions) -> tuple[list[dict[str, Any]], Path]:
+def with_run_seed(opts: BenchOptions, seed: int) -> BenchOptions:
+    """``opts`` for one seed: tiny model init, fine-tuning and unlearning seeded by ``seed``."""
+    return replace(opts, seeds=None, run_seed=seed, finetune=replace(opts.finetune, seed=seed),
+                   unlearn=replace(opts.unlearn, seed=seed))
+
+
+def run_bench(opts: BenchOptions, out_dir: Path | None = None) -> tuple[list[dict[str, Any]], Path]:
     """Run the benchmark; returns the leaderboard rows and the folder it was written to."""
+    if opts.seeds:
+        from obliviate.bench.seeds import run_seeds
+        return run_seeds(opts)
     bench = load_bench(opts)
     cache = opts.workdir / "cache"
     eval_kw = {"max_new_tokens": opts.max_new_tokens, "max_length": opts.finetune.max_length,
@@ -130,8 +166,7 @@ def run_bench(opts: BenchOptions) -> tuple[list[dict[str, Any]], Path]:
     target = (str(cached_finetune(base, base_hash, bench.full_train, cache, "target",
                                   opts.finetune, bench.data_format, opts.device, opts.progress))
               if bench.full_train else base)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    out_dir = opts.workdir / "runs" / f"{opts.benchmark}-{stamp}"
+    out_dir = out_dir or new_run_dir(opts)
     rows: list[dict[str, Any]] = []
     chained: dict[str, str] = {}
     for split in bench.splits:
@@ -142,6 +177,10 @@ def run_bench(opts: BenchOptions) -> tuple[list[dict[str, Any]], Path]:
     (out_dir / "bench.json").write_text(json.dumps(_describe(opts, bench, base, target),
                                                    indent=2, default=str) + "\n")
     return rows, out_dir
+
+
+def new_run_dir(opts: BenchOptions) -> Path:
+    return opts.workdir / "runs" / f"{opts.benchmark}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
 def _split_rows(opts, bench, split, base, base_hash, target, out_dir, eval_kw, chained, bar):
@@ -167,7 +206,14 @@ def _split_rows(opts, bench, split, base, base_hash, target, out_dir, eval_kw, c
         bar.set_postfix_str(f"{split.name}: {method}")
         start = chained.get(method, target) if split.name.startswith("sust-") else target
         run = out_dir / split.name / method
-        done = unlearn_run(opts, method, start, split, run)
+        if opts.sweep and f"{split.name}/{method}" not in opts.tuned:
+            from obliviate.bench.tuning import tune_method, write_tuned
+            bar.set_postfix_str(f"{split.name}: tuning {method} ({opts.sweep} trials)")
+            opts.tuned[f"{split.name}/{method}"] = tune_method(
+                opts, method, start, split, bench.suite, retain_results, original,
+                out_dir / split.name / f"sweep-{method}")
+            write_tuned(opts.tuned, out_dir)
+        done = unlearn_run(opts, method, start, split, run, bench.suite, retain_results)
         if split.name.startswith("sust-"):
             chained[method] = str(done)
         results = cached_results(done, split.name, split.eval_sets, bench.suite,
@@ -175,7 +221,8 @@ def _split_rows(opts, bench, split, base, base_hash, target, out_dir, eval_kw, c
         write_results(done / "results.json", results)
         info = json.loads((done / "run.json").read_text())
         collected.append((method, "unlearned", results, {
-            "steps": info.get("steps"), "wall_time_s": info.get("wall_time_s")}))
+            "steps": info.get("steps"), "wall_time_s": info.get("wall_time_s"),
+            **tuned_columns(opts.tuned.get(f"{split.name}/{method}"))}))
         bar.update(1)
     keys = headline_keys(bench.suite, [c[2] for c in collected])
     util = "model_utility" if "model_utility" in keys else None
@@ -188,6 +235,15 @@ def _split_rows(opts, bench, split, base, base_hash, target, out_dir, eval_kw, c
             extra = {**extra, "utility_vs_original": ratio}
         rows.append(make_row(bench.name, split.name, method, kind, results, keys, extra))
     return rows
+
+
+def tuned_columns(tuned: dict[str, Any] | None) -> dict[str, Any]:
+    """Leaderboard columns naming the settings a --sweep chose (none without one)."""
+    if not tuned:
+        return {}
+    values = {**tuned.get("train", {}), **tuned.get("method_args", {})}
+    return {"tuned": " ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"
+                              for k, v in values.items())}
 
 
 def _eval_spec(spec, split, bench, reference, eval_kw):

@@ -2,5 +2,5 @@
 and sets ``handler`` (a function of the parsed namespace returning the exit status)."""
 
 #: Subcommand modules, in the order ``obliviate --help`` lists them.
-COMMANDS = ["demo", "run", "eval", "attack", "report", "finetune", "bench", "push", "list",
+COMMANDS = ["demo", "run", "eval", "attack", "report", "finetune", "bench", "sweep", "push", "list",
             "ledger"]

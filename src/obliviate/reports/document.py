@@ -8,6 +8,7 @@ from typing import Any, Union
 from obliviate.reports.attacks import attack_rows
 from obliviate.reports.leaderboard import choose_axes, leaderboard_table, tradeoff_plot
 from obliviate.reports.loading import RunData
+from obliviate.reports.plots_eval import eval_curves
 from obliviate.reports.plots_run import attacks_plot, roc_plot, training_curves, truth_ratio_plot
 from obliviate.reports.style import Figure
 from obliviate.reports.tables import Table, attacks_table, metrics_table, samples_table, summary_card
@@ -58,6 +59,7 @@ def run_sections(run: RunData, retain: dict[str, Any] | None, prefix: str = "") 
     if samples.rows:
         sections.append(Section("Sample answers", [samples], f"{prefix}samples"))
     plots = [("Training curves", training_curves(run), "curves"),
+             ("Evaluation during training", eval_curves(run), "eval-curves"),
              ("Truth-ratio distributions", truth_ratio_plot(run, retain), "truth-ratio"),
              ("Membership inference", roc_plot(run, retain), "mia")]
     for title, figure, anchor in plots:

@@ -20,7 +20,8 @@ def loss_parts(steps: list[dict[str, Any]]) -> list[str]:
     names: list[str] = []
     for record in steps:
         for key, value in record.items():
-            if key not in NOT_LOSSES and key not in names and number(value) is not None:
+            if (key not in NOT_LOSSES and not key.startswith("eval/") and key not in names
+                    and number(value) is not None):
                 names.append(key)
     return sorted(names, key=lambda k: (k != "loss", names.index(k)))
 

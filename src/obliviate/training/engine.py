@@ -64,7 +64,12 @@ class TrainResult:
 class Engine:
     """Runs ``method`` on a model. ``param_filter(name) -> bool`` limits the trained weights;
     ``localize`` adds a parameter-name regex and a SalUn saliency mask (``training/localize.py``).
-    A LoRA-wrapped model (``training/lora.py``) trains its adapter only."""
+    A LoRA-wrapped model (``training/lora.py``) trains its adapter only. Set ``step_eval`` (a
+    :class:`~obliviate.training.periodic_eval.PeriodicEval`) to evaluate during training and
+    ``reference_cache`` to reuse reference log-probs across runs (sweeps)."""
+
+    step_eval = None
+    reference_cache = None
 
     def __init__(self, method: UnlearningMethod, train: TrainConfig, optimizer: str = "adamw",
                  optimizer_args: dict | None = None, log_path: str | None = None,
@@ -116,6 +121,7 @@ class Engine:
             result.steps = self._total_steps(forget, retain)
             log = self._train(model, params, forget, retain, frozen, mask, result.steps)
             result.tokens_processed, result.log = log.tokens, log.records
+            result.steps = log.records[-1]["step"] if log.records else result.steps  # early stop
         self._check_weights(params, result.steps)
         result.wall_time_s = time.perf_counter() - start
         result.peak_memory_mb = peak_memory_mb(acc.device)
@@ -164,9 +170,13 @@ class Engine:
                 scheduler.step()
                 step += 1
                 hooks.after_step(step, micro["forget"])
-                bar.set_postfix(log.end_step(step, lr), refresh=False)
+                evals = (self.step_eval(acc.unwrap_model(model), step, total)
+                         if self.step_eval is not None else None)
+                bar.set_postfix(log.end_step(step, lr, evals), refresh=False)
                 bar.update(1)
                 save_due(self, step, micro_count, total, model, optimizer, scheduler, log)
+                if self.step_eval is not None and self.step_eval.should_stop:
+                    break
         bar.close()
         log.close()
         return log
@@ -177,9 +187,11 @@ class Engine:
         idk = batches.as_items(data.idk) if data.idk is not None else None
         retain = batches.as_items(data.retain) if data.retain else None
         if needs.reference_logprobs:
+            cache = self.reference_cache
+            attach = cache.attach if cache is not None else dist.sharded_reference_logprobs
             for items in (forget, idk, retain):
                 if items:
-                    dist.sharded_reference_logprobs(model, items, pad_id, self.per_process_batch)
+                    attach(model, items, pad_id, self.per_process_batch)
         reference = reference_model(model) if needs.reference_model else None
         micro = cfg.batch_size // cfg.grad_accum  # the global micro-batch, split below
         forget_dl = batches.forget_loader(forget, idk, micro, pad_id, generator)

@@ -16,6 +16,7 @@ class StepLog:
         self.tokens = 0
         self._sums: dict[str, float] = defaultdict(float)
         self._count = 0
+        self._shown_evals: dict[str, float] = {}
         self._start = time.perf_counter()
         self._file = open(path, "w") if path else None
 
@@ -39,10 +40,15 @@ class StepLog:
             tokens = sum(int(b["attention_mask"].sum()) for b in micro.values())
         self.tokens += tokens
 
-    def end_step(self, step: int, lr: float) -> dict[str, str]:
-        """Close an optimizer step; return short strings for the progress bar."""
+    def end_step(self, step: int, lr: float,
+                 evals: dict[str, float] | None = None) -> dict[str, str]:
+        """Close an optimizer step; return short strings for the progress bar. ``evals``
+        (metrics evaluated at this step) are logged as ``eval/<key>``."""
         record = {"step": step, "lr": lr}
         record.update({k: v / self._count for k, v in self._sums.items()})
+        record.update({f"eval/{k}": v for k, v in (evals or {}).items()})
+        if evals:
+            self._shown_evals = dict(list(evals.items())[:3])
         record.update(tokens=self.tokens, elapsed_s=round(time.perf_counter() - self._start, 3))
         self.records.append(record)
         if self._file:
@@ -53,7 +59,9 @@ class StepLog:
         self._sums.clear()
         self._count = 0
         shown = ("loss", "forget_nll", "retain_loss")
-        return {k: f"{record[k]:.3f}" for k in shown if k in record}
+        bar = {k: f"{record[k]:.3f}" for k in shown if k in record}
+        return bar | {k.split("/")[-1]: f"{v:.3g}" for k, v in self._shown_evals.items()
+                      if isinstance(v, float)}
 
     def close(self) -> None:
         if self._file:
