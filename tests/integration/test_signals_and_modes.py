@@ -25,8 +25,8 @@ def terminate_at(monkeypatch, step: int) -> None:
 
     end_step = StepLog.end_step
 
-    def end_then_signal(self, number, lr):
-        shown = end_step(self, number, lr)
+    def end_then_signal(self, number, lr, evals=None):
+        shown = end_step(self, number, lr, evals)
         if number == step:
             os.kill(os.getpid(), signal.SIGTERM)
         return shown
