@@ -104,7 +104,7 @@ class RMULAT:
     steering_coeff: float = 6.5
     alpha: float = 1200.0
     trainable_layers: tuple[int, ...] | None = None
-    trainable_param_pattern: str = "mlp"
+    trainable_param_pattern: str = "mlp.down_proj"
     beta: float = 0.1
     retain_weight: float = 1.0
     adv_layer: int | None = None
