@@ -40,16 +40,17 @@ cp -r "$root/src" "$root/tests" "$root/pyproject.toml" "$work/"
   echo "source_paths=src/obliviate"
   echo "only_mutate="
   for f in $files; do echo "    $f"; done
-  echo "pytest_add_cli_args=-q -p no:cacheprovider -x"
+  printf 'pytest_add_cli_args=\n    -p\n    no:cacheprovider\n' 
   echo "pytest_add_cli_args_test_selection="
   for t in $tests; do echo "    $t"; done
   echo "process_isolation=forkserver"
 } > "$work/setup.cfg"
 
+mkdir -p "$work/mutants/src"  # on sys.path from the start (Python caches missing path entries)
 cd "$work"
 echo "mutation run in $work (target: $target)"
-OMP_NUM_THREADS=1 PYTHONPATH="$work/mutants/src" "$mutmut" run --max-children "$children" || true
-OMP_NUM_THREADS=1 PYTHONPATH="$work/mutants/src" "$mutmut" export-cicd-stats >/dev/null || true
+OMP_NUM_THREADS=1 PYTHONPATH="$work/mutants/src:$work/mutants" "$mutmut" run --max-children "$children" || true
+OMP_NUM_THREADS=1 PYTHONPATH="$work/mutants/src:$work/mutants" "$mutmut" export-cicd-stats >/dev/null || true
 "$python" - "$work" <<'PY'
 import json, sys
 from pathlib import Path
