@@ -146,7 +146,7 @@ class Engine:
             micro = send_to_device(next(stream), acc.device)
             weight = dist.loss_weight(self._forget_loader)
             micro_count += 1
-            with acc.accumulate(model):
+            with acc.accumulate(model), acc.autocast():  # the frozen references too
                 out = self.method.loss(model, StepInputs(
                     forget=micro["forget"], retain=micro.get("retain"), idk=micro.get("idk"),
                     step=step, **frozen))
@@ -179,7 +179,8 @@ class Engine:
         if needs.reference_logprobs:
             for items in (forget, idk, retain):
                 if items:
-                    dist.sharded_reference_logprobs(model, items, pad_id, self.per_process_batch)
+                    dist.sharded_reference_logprobs(model, items, pad_id, self.per_process_batch,
+                                                    self.accelerator.autocast)
         reference = reference_model(model) if needs.reference_model else None
         micro = cfg.batch_size // cfg.grad_accum  # the global micro-batch, split below
         forget_dl = batches.forget_loader(forget, idk, micro, pad_id, generator)
