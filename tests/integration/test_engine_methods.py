@@ -19,9 +19,10 @@ from tests.conftest import FORGET_QA, RETAIN_QA
 
 # Methods whose objective pushes the forget answers' likelihood down.
 RAISE_FORGET_NLL = {"ga", "graddiff", "ga_kl", "npo", "simnpo", "dpo_idk", "llmu", "undial", "wga",
-                    "ce_u"}
+                    "ce_u", "satimp", "pdu"}
 TEST_ARGS = {"rmu": {"layer": 2, "steering_coeff": 2.0, "alpha": 10.0},
-             "rmu_lat": {"layer": 2, "steering_coeff": 2.0, "alpha": 10.0, "adv_steps": 2}}
+             "rmu_lat": {"layer": 2, "steering_coeff": 2.0, "alpha": 10.0, "adv_steps": 2},
+             "satimp": {"beta1": 1.0}, "pdu": {"dual_init": 1.0, "dual_warmup_epochs": 0}}
 
 
 def _examples(rows):

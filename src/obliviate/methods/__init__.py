@@ -12,8 +12,8 @@ from typing import Any
 
 from obliviate.errors import ConfigError
 from obliviate.methods import (ce_u, dpo_idk, ga, ga_kl, graddiff, idk,  # noqa: F401
-                               influence, llmu, npo, rmu, rmu_lat, simnpo, sft, task_vector,
-                               undial, wga, whp)
+                               influence, llmu, npo, pdu, rmu, rmu_lat, satimp, simnpo, sft,
+                               task_vector, undial, wga, whp)
 from obliviate.methods.base import (METHODS, LossOutput, Needs, StepInputs, UnlearningMethod,
                                     register_method)
 

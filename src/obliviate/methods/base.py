@@ -53,7 +53,10 @@ class LossOutput(NamedTuple):
 
 @dataclass
 class StepInputs:
-    """What one optimisation step sees. Batches are padded and on the model's device."""
+    """What one optimisation step sees. Batches are padded and on the model's device.
+
+    step: optimizer steps taken so far; epoch: passes over the forget set taken so far
+    (``step / steps per epoch``, fractional; methods with a schedule in epochs read it)."""
 
     forget: Batch
     retain: Batch | None = None
@@ -61,6 +64,7 @@ class StepInputs:
     reference: nn.Module | None = None
     reinforced: nn.Module | None = None
     step: int = 0
+    epoch: float = 0.0
     extras: dict[str, object] = field(default_factory=dict)
 
 
