@@ -9,7 +9,7 @@ import torch
 from obliviate.config import TrainConfig
 from obliviate.data import Example, tokenize_examples
 from obliviate.data.refusals import refusal_examples
-from obliviate.methods import METHODS, build_method
+from obliviate.methods import METHODS, build_method, hyperparameters
 from obliviate.methods.base import is_one_shot
 from obliviate.methods.losses import masked_nll
 from obliviate.data.collate import collate
@@ -34,15 +34,6 @@ def _data(tokenizer):
     idk = refusal_examples(forget, ["I do not know.", "I cannot say."], seed=0)
     tok = lambda ex: tokenize_examples(ex, tokenizer, 128, "qa")  # noqa: E731
     return TrainingData(forget=tok(forget), retain=tok(_examples(RETAIN_QA)), idk=tok(idk))
-
-
-# Methods with a retain term: after the short run the retain NLL is at most this factor above
-# where it started (gradient ascent alone would multiply it; a retain term holds it).
-RETAIN_BOUND = 1.5
-
-
-def _has_retain_term(method) -> bool:
-    return method.needs.retain or getattr(method, "retain_weight", 0) > 0
 
 
 @torch.no_grad()
@@ -79,7 +70,6 @@ def test_three_steps_change_every_trainable_weight(name, tiny_model, tiny_tokeni
         p.requires_grad_(True)
     pad = tiny_tokenizer.pad_token_id
     before_nll = _forget_nll(tiny_model, data, pad)
-    before_retain = _forget_nll(tiny_model, data, pad, "retain")
     before = {n: p.detach().clone() for n, p in tiny_model.named_parameters()}
     cfg = TrainConfig(lr=5e-3, max_steps=3, batch_size=2, weight_decay=0.0, seed=0)
     result = Engine(method, cfg, progress=False).fit(tiny_model, data, pad)
@@ -95,5 +85,27 @@ def test_three_steps_change_every_trainable_weight(name, tiny_model, tiny_tokeni
     assert all(torch.equal(before[n], dict(tiny_model.named_parameters())[n]) for n in frozen)
     if name in RAISE_FORGET_NLL:
         assert _forget_nll(tiny_model, data, pad) > before_nll
-    if _has_retain_term(method):
-        assert _forget_nll(tiny_model, data, pad, "retain") < RETAIN_BOUND * before_retain
+
+
+
+def _retain_nll_after(name, args, model, tokenizer, state) -> float:
+    data, pad = _data(tokenizer), tokenizer.pad_token_id
+    model.load_state_dict(state)
+    for p in model.parameters():
+        p.requires_grad_(True)
+    cfg = TrainConfig(lr=5e-3, max_steps=3, batch_size=2, weight_decay=0.0, seed=0)
+    Engine(build_method(name, args), cfg, progress=False).fit(model, data, pad)
+    return _forget_nll(model, data, pad, "retain")
+
+
+@pytest.mark.parametrize("name", [n for n, cls in METHODS if n != "rmu_lat"  # rmu base: alpha
+                                  and (hyperparameters(cls).get("retain_weight") or 0) > 0])
+def test_the_retain_term_holds_the_retain_nll(name, tiny_model, tiny_tokenizer, learned_state):
+    # Stated bound: after the short run the retain NLL is below that of the same run with
+    # retain_weight = 0 (on this model 3 steps of the forget term alone take it from 2.64 to
+    # 5.0-7.5; with the retain term it stays lower, e.g. graddiff 3.3, simnpo 2.6).
+    args = TEST_ARGS.get(name, {})
+    held = _retain_nll_after(name, args, tiny_model, tiny_tokenizer, learned_state)
+    free = _retain_nll_after(name, {**args, "retain_weight": 0.0}, tiny_model, tiny_tokenizer,
+                             learned_state)
+    assert held < free
