@@ -1,9 +1,11 @@
-"""Hand-worked values of the SatImp and PDU losses and of CE-U's first-token mask."""
+"""Hand-worked values of the SatImp and PDU losses, CE-U's first-token mask, and checks that
+kill mutants of the shared losses (single-token batches, prompt positions, zero target mass)."""
 import math
 
 import torch
 
-from obliviate.methods.losses import drop_first_targets, pdu_forget_loss, satimp_loss
+from obliviate.methods.losses import (drop_first_targets, masked_nll, pdu_forget_loss,
+                                      satimp_loss, soft_cross_entropy, wga_loss)
 
 LN3 = math.log(3.0)
 
@@ -48,3 +50,33 @@ def test_pdu_forget_loss_by_hand_at_input_target_positions():
     assert math.isclose(pdu_forget_loss(logits, labels).item(), 2.5, rel_tol=1e-6)
     uniform = torch.full((1, 3, 3), 0.7)
     assert pdu_forget_loss(uniform, labels).item() == 0.0
+
+
+def test_masked_nll_of_a_single_target_token():
+    # one target token (position 1 predicts token 1 from [ln 3, 0]: p = 1/4): NLL = ln 4
+    logits = torch.tensor([[[0.0, 0.0], [LN3, 0.0], [7.0, -7.0]]])
+    assert math.isclose(masked_nll(logits, torch.tensor([[-100, -100, 1]])).item(),
+                        math.log(4), rel_tol=1e-6)
+
+
+def test_token_weighted_losses_ignore_prompt_positions():
+    # position 0 predicts a prompt token and must not count; position 1 predicts token 0 with
+    # p = 3/4. WGA (beta 1): 3/4 ln 3/4; SatImp (2, 1): (3/4)^2 (1/4) ln 3/4; gradients stay
+    # finite and are 0 at the prompt position.
+    logits = torch.tensor([[[9.0, -9.0], [LN3, 0.0], [0.0, 0.0]]], requires_grad=True)
+    labels = torch.tensor([[-100, -100, 0]])
+    w = wga_loss(logits, labels, 1.0)
+    assert math.isclose(w.item(), 0.75 * math.log(0.75), rel_tol=1e-5)
+    s = satimp_loss(logits, labels, 2.0, 1.0)
+    assert math.isclose(s.item(), 0.5625 * 0.25 * math.log(0.75), rel_tol=1e-5)
+    (w + s).backward()
+    assert torch.isfinite(logits.grad).all() and torch.all(logits.grad[0, 0] == 0)
+
+
+def test_soft_cross_entropy_by_hand_with_a_zero_target_mass():
+    # rows [N=2, V=3]: row 0 logits 0 -> log p = -ln 3 everywhere, q = [1/2, 1/2, 0] -> ln 3;
+    # row 1 logits [0, ln 3, -inf]: p = [1/4, 3/4, 0], q = [0, 1, 0] -> -ln 3/4 (the q = 0,
+    # log p = -inf entry adds nothing). Mean: (ln 3 + ln 4/3) / 2 = ln 2.
+    logits = torch.tensor([[0.0, 0.0, 0.0], [0.0, LN3, float("-inf")]])
+    q = torch.tensor([[0.5, 0.5, 0.0], [0.0, 1.0, 0.0]])
+    assert math.isclose(soft_cross_entropy(logits, q).item(), math.log(2), rel_tol=1e-6)
