@@ -19,9 +19,11 @@ work="${MUTATION_DIR:-$(mktemp -d /tmp/obliviate-mutation.XXXXXX)}"
 
 losses_files="src/obliviate/methods/losses.py"
 losses_tests="tests/unit/test_losses.py tests/unit/test_losses_families.py
-tests/unit/test_losses_new_methods.py tests/unit/test_methods_*.py"
+tests/unit/test_losses_new_methods.py tests/unit/test_methods_formulas.py
+tests/unit/test_methods_dpo_idk.py tests/unit/test_methods_ce_u.py
+tests/unit/test_methods_satimp.py tests/unit/test_methods_pdu.py tests/unit/test_methods_rmu.py"
 methods_files="src/obliviate/methods/*.py"
-methods_tests="$losses_tests"
+methods_tests="$losses_tests tests/unit/test_methods_*.py"
 metrics_files="src/obliviate/evaluation/metrics/*"
 metrics_tests="tests/unit/test_metric_*.py tests/unit/test_eval_*.py tests/unit/test_assessment.py"
 
