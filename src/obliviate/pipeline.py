@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import random
+import shutil
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -117,9 +118,10 @@ def with_alternates(config: RunConfig, sets: RunSets, method, model, tokenizer
         raise ConfigError(f"method {method.name!r} generates its alternate answers with the "
                           "model: pass model= to training_data.")
     from obliviate.training.alternates import alternate_examples
-    forget, alternates, _ = alternate_examples(
+    forget, alternates, path = alternate_examples(
         model, tokenizer, sets.forget, method.alternates, method.alt_max_new_tokens,
         method.alt_temperature, config.train.seed)
+    method.alternates_file = str(path)  # copied into the run folder by unlearn()
     return replace(sets, forget=forget), alternates
 
 
@@ -183,6 +185,8 @@ def unlearn(config: RunConfig, loaded: LoadedModel | None = None, progress: bool
         if main:
             save_model(trained, loaded.tokenizer, tmp, state_dict=state)
             write_run_files(tmp, config, loaded, result, sets)
+            if getattr(method, "alternates_file", None):  # AltPO's generated answers
+                shutil.copyfile(method.alternates_file, tmp / "alternates.jsonl")
         if config.eval != "none":  # every process evaluates its share; the main one writes
             trained = _evaluable(trained, state, tmp, config)
             after = evaluate_run(config, replace(loaded, model=trained, name=str(out),

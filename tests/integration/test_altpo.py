@@ -37,6 +37,7 @@ def test_alternates_are_generated_aligned_cached_and_trained(tiny_model, tiny_to
     assert len(cached) == 1
     rows = [json.loads(line) for line in cached[0].read_text().splitlines()]
     assert [len(r["alternates"]) for r in rows] == [2, 2]
+    assert method.alternates_file == str(cached[0])  # unlearn() copies it into the run folder
     # the same run again reads the cache and generates nothing
     monkeypatch.setattr(stage, "generate_alternates", lambda *a: pytest.fail("regenerated"))
     again = training_data(config, _sets(), tiny_tokenizer, False, method, tiny_model)
@@ -76,3 +77,16 @@ def test_altpo_loss_matches_the_formula_after_drift():
     formula = (-(2 / 0.4) * torch.nn.functional.logsigmoid(0.4 * margin)).mean() \
         + 2.0 * mean_nll(model, retain_batch())
     assert_same_gradients(model, out.loss, formula)
+
+
+def test_altpo_run_keeps_its_alternates_in_the_run_folder(model_dir, data_files, tmp_path,
+                                                          monkeypatch):
+    from obliviate.cli import main
+    monkeypatch.setenv("OBLIVIATE_HOME", str(tmp_path / "home"))
+    out = tmp_path / "run"
+    assert main(["run", f"model={model_dir}", f"data.forget={data_files['forget']}",
+                 f"data.retain={data_files['retain']}", "method=altpo",
+                 "method_args.alternates=1", "method_args.alt_max_new_tokens=3",
+                 "train.max_steps=1", "train.batch_size=2", f"output_dir={out}"]) == 0
+    rows = [json.loads(line) for line in (out / "alternates.jsonl").read_text().splitlines()]
+    assert len(rows) == len(FORGET_QA) and all(len(r["alternates"]) == 1 for r in rows)

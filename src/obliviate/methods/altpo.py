@@ -17,6 +17,7 @@ Defaults: beta = 0.1, retain_weight = 1.0 (the middle of open-unlearning's AltPO
 beta in {0.05, 0.1, 0.5}, alpha in {1, 2, 5}); 5 alternates per question sampled at temperature
 1 with up to 200 new tokens (the authors' ``alt5`` data, ``generate.yaml``). Each copy of the
 forget set is paired with one alternate, so an epoch covers ``alternates`` x |forget| rows.
+``obliviate run`` copies the generated alternates into the run folder (``alternates.jsonl``).
 """
 from __future__ import annotations
 
@@ -50,6 +51,7 @@ class AltPO:
     alt_max_new_tokens: int = 200
     alt_temperature: float = 1.0
     inner: DPOIdk | None = field(default=None, init=False, repr=False)
+    alternates_file: str | None = field(default=None, init=False, repr=False)
 
     name: ClassVar[str] = "altpo"
     family: ClassVar[str] = "preference optimization"
