@@ -5,7 +5,8 @@ import math
 import torch
 
 from obliviate.methods.losses import (drop_first_targets, masked_nll, pdu_forget_loss,
-                                      satimp_loss, soft_cross_entropy, wga_loss)
+                                      satimp_loss, simnpo_loss, soft_cross_entropy,
+                                      wga_loss)
 
 LN3 = math.log(3.0)
 
@@ -80,3 +81,9 @@ def test_soft_cross_entropy_by_hand_with_a_zero_target_mass():
     logits = torch.tensor([[0.0, 0.0, 0.0], [0.0, LN3, float("-inf")]])
     q = torch.tensor([[0.5, 0.5, 0.0], [0.0, 1.0, 0.0]])
     assert math.isclose(soft_cross_entropy(logits, q).item(), math.log(2), rel_tol=1e-6)
+
+
+def test_simnpo_loss_of_a_one_token_answer():
+    # |y| = 1, log pi = -3, beta = 2: -(2/2) log sigmoid(6) = ln(1 + e^-6)
+    loss = simnpo_loss(torch.tensor([-3.0]), torch.tensor([1]), 2.0, 0.0)
+    assert math.isclose(loss.item(), math.log1p(math.exp(-6)), rel_tol=1e-6)
