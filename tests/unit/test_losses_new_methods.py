@@ -6,7 +6,7 @@ import torch
 
 from obliviate.methods.losses import (drop_first_targets, masked_nll, pdu_forget_loss,
                                       satimp_loss, simnpo_loss, soft_cross_entropy,
-                                      wga_loss)
+                                      token_kl, wga_loss)
 
 LN3 = math.log(3.0)
 
@@ -87,3 +87,15 @@ def test_simnpo_loss_of_a_one_token_answer():
     # |y| = 1, log pi = -3, beta = 2: -(2/2) log sigmoid(6) = ln(1 + e^-6)
     loss = simnpo_loss(torch.tensor([-3.0]), torch.tensor([1]), 2.0, 0.0)
     assert math.isclose(loss.item(), math.log1p(math.exp(-6)), rel_tol=1e-6)
+
+
+def test_token_kl_and_pdu_loss_with_a_single_target_position():
+    # one target position: KL([3/4, 1/4] || [1/2, 1/2]) = 3/4 ln 3/2 + 1/4 ln 1/2, not halved
+    model = torch.tensor([[[0.0, 0.0], [7.0, 7.0]]])
+    ref = torch.tensor([[[LN3, 0.0], [1.0, -1.0]]])
+    labels = torch.tensor([[-100, 1]])
+    expected = 0.75 * math.log(1.5) + 0.25 * math.log(0.5)
+    assert math.isclose(token_kl(model, ref, labels).item(), expected, rel_tol=1e-5)
+    # PDU counts the position whose input is the target: [3, 0, 0] -> (3 - 1)^2 = 4
+    logits = torch.tensor([[[9.0, 0.0, 0.0], [3.0, 0.0, 0.0]]])
+    assert math.isclose(pdu_forget_loss(logits, labels).item(), 4.0, rel_tol=1e-6)
