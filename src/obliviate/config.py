@@ -49,7 +49,8 @@ class SelectConfig:
 
 @dataclass
 class TrainConfig:
-    """How the engine trains. ``max_steps`` (optimizer steps) wins over ``epochs`` when set."""
+    """How the engine trains. ``max_steps`` (optimizer steps) wins over ``epochs`` when set; one
+    epoch is one pass over the forget set (retain batches are drawn alongside)."""
 
     lr: float = 1e-5
     max_steps: int | None = None

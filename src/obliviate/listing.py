@@ -12,7 +12,8 @@ def _needs(needs) -> str:
     parts = [name for name, on in (("retain", needs.retain), ("ref-logprobs",
              needs.reference_logprobs), ("ref-model", needs.reference_model),
              ("refusals", needs.refusals), ("reinforced-model", needs.reinforced_model),
-             ("random-answers", needs.random_answers)) if on]
+             ("random-answers", needs.random_answers),
+             ("alternate-answers", getattr(needs, "alternate_answers", False))) if on]
     return ", ".join(parts) or "-"
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import random
+import shutil
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -68,9 +69,14 @@ def load_sets(config: RunConfig) -> RunSets:
 
 
 def training_data(config: RunConfig, sets: RunSets, tokenizer, needs_refusals: bool,
-                  method: UnlearningMethod | None = None) -> TrainingData:
+                  method: UnlearningMethod | None = None, model=None) -> TrainingData:
+    """Tokenised sets; ``model`` is needed by methods that generate their own rows (AltPO)."""
     n = config.train.max_length
-    aligned = aligned_examples(config, sets, needs_refusals, method)
+    if method is not None and getattr(method.needs, "alternate_answers", False):
+        sets, alternates = with_alternates(config, sets, method, model, tokenizer)
+        aligned = (alternates, "qa")
+    else:
+        aligned = aligned_examples(config, sets, needs_refusals, method)
     idk = None
     if aligned is not None:
         idk = tokenize_examples(aligned[0], tokenizer, n, aligned[1])
@@ -101,6 +107,24 @@ def aligned_examples(config: RunConfig, sets: RunSets, needs_refusals: bool,
     own = getattr(method, "aligned_forget_examples", None)
     rows = own(sets.forget) if own is not None else None
     return (rows, sets.forget_format) if rows is not None else None
+
+
+def with_alternates(config: RunConfig, sets: RunSets, method, model, tokenizer
+                    ) -> tuple[RunSets, list[Example]]:
+    """``sets`` with the forget set repeated ``method.alternates`` times, and the generated
+    alternates aligned with it row for row (AltPO; ``training/alternates.py``)."""
+    if sets.forget_format != "qa":
+        raise ConfigError(f"method {method.name!r} writes alternative answers to forget "
+                          "questions and needs QA forget data (data.forget.format=qa).")
+    if model is None:
+        raise ConfigError(f"method {method.name!r} generates its alternate answers with the "
+                          "model: pass model= to training_data.")
+    from obliviate.training.alternates import alternate_examples
+    forget, alternates, path = alternate_examples(
+        model, tokenizer, sets.forget, method.alternates, method.alt_max_new_tokens,
+        method.alt_temperature, config.train.seed)
+    method.alternates_file = str(path)  # copied into the run folder by unlearn()
+    return replace(sets, forget=forget), alternates
 
 
 def random_answer_examples(sets: RunSets, seed: int, method: str = "llmu") -> list[Example]:
@@ -141,7 +165,8 @@ def unlearn(config: RunConfig, loaded: LoadedModel | None = None, progress: bool
                                   allow_pickle=config.allow_pickle)
     set_prompt_format(loaded.tokenizer, config.prompt)  # training and evaluation alike
     data = data or agree(lambda: training_data(config, sets, loaded.tokenizer,
-                                               method.needs.refusals, method), "tokenising")
+                                               method.needs.refusals, method, loaded.model),
+                         "tokenising")
     torch.manual_seed(config.train.seed)  # a LoRA adapter's initial weights follow the seed
     model = wrap_lora(loaded.model, config.lora, config.model)  # the model itself without LoRA
     before = (evaluate_run(config, loaded, sets, lm_eval_tasks=tasks)
@@ -167,6 +192,8 @@ def unlearn(config: RunConfig, loaded: LoadedModel | None = None, progress: bool
         if main:
             save_model(trained, loaded.tokenizer, tmp, state_dict=state)
             write_run_files(tmp, config, loaded, result, sets, engine.step_eval)
+            if getattr(method, "alternates_file", None):  # AltPO's generated answers
+                shutil.copyfile(method.alternates_file, tmp / "alternates.jsonl")
         if config.eval != "none":  # every process evaluates its share; the main one writes
             trained = _evaluable(trained, state, tmp, config)
             after = evaluate_run(config, replace(loaded, model=trained, name=str(out),

@@ -29,11 +29,25 @@ def test_accumulation_counts_optimizer_steps(tiny_model, tiny_tokenizer):
     assert all(math.isfinite(r["retain_loss"]) for r in result.log)
 
 
-def test_epochs_pair_the_longer_set_and_checkpointing_runs(tiny_model, tiny_tokenizer):
-    # 5 forget rows and 4 retain rows at batch 2: 3 and 2 batches; one epoch = 3 steps,
-    # the retain set cycles.
+def test_epochs_walk_the_forget_set_and_checkpointing_runs(tiny_model, tiny_tokenizer):
+    # 5 forget rows and 4 retain rows at batch 2: 3 and 2 batches; one epoch = 3 steps (the
+    # forget batches), the retain set cycles.
     cfg = TrainConfig(lr=1e-3, epochs=1.0, batch_size=2, gradient_checkpointing=True)
     result = Engine(build_method("graddiff"), cfg, progress=False).fit(
         tiny_model, _data(tiny_tokenizer), tiny_tokenizer.pad_token_id)
     assert result.steps == 3 and len(result.log) == 3
     assert any(getattr(m, "gradient_checkpointing", False) for m in tiny_model.modules())
+
+
+def test_an_epoch_is_one_pass_over_the_forget_set(tiny_model, tiny_tokenizer):
+    # 2 forget rows and 4 retain rows at batch 1: one epoch = 2 steps (TOFU / open-unlearning),
+    # not max(2, 4) = 4; the retain batches come from the retain stream, a new one each step.
+    data = _data(tiny_tokenizer)
+    data = TrainingData(forget=data.forget[:2], retain=data.retain)
+    cfg = TrainConfig(lr=1e-3, epochs=1.0, batch_size=1)
+    result = Engine(build_method("graddiff"), cfg, progress=False).fit(
+        tiny_model, data, tiny_tokenizer.pad_token_id)
+    assert result.steps == 2 and len(result.log) == 2
+    two = TrainConfig(lr=1e-3, epochs=2.0, batch_size=1)
+    assert Engine(build_method("ga"), two, progress=False).fit(
+        tiny_model, data, tiny_tokenizer.pad_token_id).steps == 4

@@ -84,3 +84,60 @@ def assert_all_trainable_have_grad(model: torch.nn.Module) -> None:
             assert p.grad is not None and p.grad.abs().sum() > 0, name
         else:
             assert p.grad is None, name
+
+
+# --- gradient checks against written-out formulas ------------------------------------------------
+
+def drift(model: torch.nn.Module, scale: float = 0.05, seed: int = 1) -> torch.nn.Module:
+    """Move every weight by seeded noise, as a few training steps would: afterwards the model
+    and a frozen copy taken before differ, so reference terms are no longer at their zero."""
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(scale * torch.randn(p.shape, generator=gen))
+    return model
+
+
+def gradients(model: torch.nn.Module, loss: torch.Tensor) -> dict[str, torch.Tensor]:
+    params = {n: p for n, p in model.named_parameters() if p.requires_grad}
+    grads = torch.autograd.grad(loss, list(params.values()), allow_unused=True)
+    return {n: (g if g is not None else torch.zeros_like(p))
+            for (n, p), g in zip(params.items(), grads)}
+
+
+def assert_same_gradients(model: torch.nn.Module, method_loss: torch.Tensor,
+                          formula_loss: torch.Tensor, rtol: float = 1e-4) -> None:
+    """The method's loss and the test's transcription of the formula have the same value and
+    the same gradient with respect to every trainable weight (and the gradient is not 0)."""
+    assert math.isclose(method_loss.item(), formula_loss.item(), rel_tol=rtol, abs_tol=1e-7)
+    got, want = gradients(model, method_loss), gradients(model, formula_loss)
+    total = sum(g.abs().sum().item() for g in want.values())
+    assert total > 0, "the formula's gradient is 0: the check would prove nothing"
+    for name in want:
+        assert torch.allclose(got[name], want[name], rtol=rtol, atol=1e-7 + 1e-5 * total), name
+
+
+def token_logps(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> list[list[torch.Tensor]]:
+    """Per row, the list of log pi(y_t | y_<t, x) of its target tokens, written out position by
+    position (an independent transcription of what the losses compute)."""
+    logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+    out = []
+    for b in range(logits.shape[0]):
+        row = []
+        for t in range(1, logits.shape[1]):
+            y = int(batch["labels"][b, t])
+            if y != -100:
+                row.append(torch.log_softmax(logits[b, t - 1].float(), dim=-1)[y])
+        out.append(row)
+    return out
+
+
+def seq_logp(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    """[B] summed target log-probs, from :func:`token_logps`."""
+    return torch.stack([torch.stack(row).sum() for row in token_logps(model, batch)])
+
+
+def mean_nll(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    """Token-average NLL of the batch, from :func:`token_logps`."""
+    flat = [lp for row in token_logps(model, batch) for lp in row]
+    return -torch.stack(flat).mean()

@@ -89,10 +89,22 @@ def test_simnpo_loss_by_hand():
 
 
 def test_dpo_loss_by_hand():
-    # row 0: (-1 - -2) - (-2 - -1) = 2, beta 0.5 -> ln(1 + e^-1); row 1: margin 0 -> ln 2.
+    # row 0: (-1 - -2) - (-2 - -1) = 2, beta 0.5 -> (2/0.5) ln(1 + e^-1); row 1: margin 0 ->
+    # (2/0.5) ln 2. Without the 2/beta factor the value would be 4 times smaller.
     loss = dpo_loss(torch.tensor([-1.0, -3.0]), torch.tensor([-2.0, -3.0]),
                     torch.tensor([-2.0, -3.0]), torch.tensor([-1.0, -3.0]), beta=0.5)
-    assert math.isclose(loss.item(), (math.log1p(math.exp(-1)) + LN2) / 2, rel_tol=1e-6)
+    assert math.isclose(loss.item(), 4 * (math.log1p(math.exp(-1)) + LN2) / 2, rel_tol=1e-6)
+
+
+def test_dpo_loss_prefers_chosen_asymmetric():
+    # chosen gained 1 over the reference, rejected gained 0.5: margin 0.5, beta 0.3:
+    # (2/0.3) ln(1 + e^-0.15). Swapping chosen and rejected gives margin -0.5: ln(1 + e^0.15).
+    chosen, rejected = torch.tensor([-1.0]), torch.tensor([-2.5])
+    ref_c, ref_r = torch.tensor([-2.0]), torch.tensor([-3.0])
+    loss = dpo_loss(chosen, rejected, ref_c, ref_r, beta=0.3)
+    assert math.isclose(loss.item(), (2 / 0.3) * math.log1p(math.exp(-0.15)), rel_tol=1e-6)
+    swapped = dpo_loss(rejected, chosen, ref_r, ref_c, beta=0.3)
+    assert math.isclose(swapped.item(), (2 / 0.3) * math.log1p(math.exp(0.15)), rel_tol=1e-6)
 
 
 def test_token_kl_by_hand_and_masked():
@@ -117,6 +129,14 @@ def test_rmu_forget_loss_by_hand():
     # masking position 1 (padding) leaves 2, whatever h1 is
     h[0, 1] = torch.tensor([100.0, -100.0])
     assert math.isclose(rmu_forget_loss(h, control, torch.tensor([[True, False]])).item(), 2.0)
+
+
+def test_rmu_loss_averages_each_sequence_then_the_batch():
+    # row 0 keeps positions 0, 1 (values 2 and 0.5 -> 1.25); row 1 keeps position 0 only (4).
+    # Per sequence then batch: (1.25 + 4)/2 = 2.625 (a pooled token mean would give 6.5/3).
+    h = torch.tensor([[[1.0, 3.0], [0.0, 1.0]], [[3.0, -1.0], [9.0, 9.0]]])
+    mask = torch.tensor([[True, True], [True, False]])
+    assert math.isclose(rmu_forget_loss(h, torch.tensor([1.0, 1.0]), mask).item(), 2.625)
 
 
 def test_rmu_retain_loss_by_hand():

@@ -41,3 +41,42 @@ def test_ce_u_with_retain_and_errors():
                         rel_tol=1e-5)
     with pytest.raises(ConfigError):
         build_method("ce_u", {"retain_weight": -1})
+
+
+def _ceu_formula(model, batch, skip: int):
+    """CE-U written out: at every target position after the first ``skip`` of its row,
+    cross-entropy to sg[softmax(z with z_y = -inf)]; mean over those positions."""
+    logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+    terms = []
+    for b in range(logits.shape[0]):
+        seen = 0
+        for t in range(1, logits.shape[1]):
+            y = int(batch["labels"][b, t])
+            if y == -100:
+                continue
+            seen += 1
+            if seen <= skip:
+                continue
+            z = logits[b, t - 1].float()
+            target = z.detach().clone()
+            target[y] = float("-inf")
+            q = torch.softmax(target, dim=-1)
+            terms.append(-(q * torch.log_softmax(z, dim=-1)).sum())
+    return torch.stack(terms).mean()
+
+
+@pytest.mark.parametrize("skip", [1, 0, 2])
+def test_ce_u_gradient_matches_the_formula_without_first_tokens(skip):
+    from methods_testkit import assert_same_gradients, drift
+    model = drift(tiny_llama())
+    batch = forget_batch()
+    method = build_method("ce_u", {"ignore_first_n_answer_tokens": skip})
+    out = method.loss(model, StepInputs(forget=batch))
+    assert_same_gradients(model, out.loss, _ceu_formula(model, batch, skip))
+
+
+def test_ce_u_default_leaves_out_the_first_answer_token():
+    assert build_method("ce_u", {}).ignore_first_n_answer_tokens == 1
+    for bad in (-1, 1.5, True):
+        with pytest.raises(ConfigError):
+            build_method("ce_u", {"ignore_first_n_answer_tokens": bad})

@@ -1,9 +1,12 @@
-"""DPO towards refusals: at the reference the preference loss is ln 2."""
+"""DPO towards refusals: (2/beta) ln 2 at the reference, the open-unlearning retain term, and the
+gradient of the written-out formula once the model has moved away from its reference."""
 import math
 
 import pytest
-from methods_testkit import (assert_all_trainable_have_grad, forget_batch, idk_batch,
-                             retain_batch, run_step, tiny_llama, with_ref_logp)
+import torch
+from methods_testkit import (assert_all_trainable_have_grad, assert_same_gradients, drift,
+                             forget_batch, idk_batch, mean_nll, retain_batch,
+                             run_step, seq_logp, tiny_llama, with_ref_logp)
 
 from obliviate.errors import ConfigError
 from obliviate.methods import StepInputs, build_method
@@ -14,20 +17,40 @@ def _inputs(model, **extra):
                       idk=with_ref_logp(model, idk_batch()), **extra)
 
 
-def test_dpo_idk_step():
+def test_dpo_idk_step_defaults():
     model = tiny_llama()
     out = run_step(build_method("dpo_idk", {}), model, _inputs(model, retain=retain_batch()))
-    # both log-ratios are 0 at the start: -log sigmoid(0) = ln 2; retain_weight 0 -> no term
-    assert math.isclose(out.loss.item(), math.log(2), rel_tol=1e-5)
-    assert "retain_loss" not in out.parts
+    # both log-ratios are 0 at the start: -(2/0.1) log sigmoid(0) = 20 ln 2; retain weight 1
+    assert math.isclose(out.parts["forget_loss"], 20 * math.log(2), rel_tol=1e-5)
+    assert math.isclose(out.loss.item(), 20 * math.log(2) + out.parts["retain_loss"], rel_tol=1e-5)
     assert_all_trainable_have_grad(model)
 
 
-def test_dpo_idk_with_retain():
+def test_dpo_idk_without_retain_weight():
     model = tiny_llama()
-    out = run_step(build_method("dpo_idk", {"retain_weight": 1.0}), model,
+    out = run_step(build_method("dpo_idk", {"retain_weight": 0.0, "beta": 0.5}), model,
                    _inputs(model, retain=retain_batch()))
-    assert math.isclose(out.loss.item(), math.log(2) + out.parts["retain_loss"], rel_tol=1e-5)
+    assert math.isclose(out.loss.item(), 4 * math.log(2), rel_tol=1e-5)
+    assert "retain_loss" not in out.parts
+
+
+def test_dpo_idk_gradient_matches_the_formula_after_drift():
+    # The reference log-probs come from the original model; the model then moves, so chosen
+    # and rejected log-ratios differ and swapping them changes the value.
+    original = tiny_llama()
+    forget = with_ref_logp(original, forget_batch())
+    idk = with_ref_logp(original, idk_batch())
+    model = drift(original)
+    beta, w = 0.3, 0.7
+    out = build_method("dpo_idk", {"beta": beta, "retain_weight": w}).loss(
+        model, StepInputs(forget=forget, idk=idk, retain=retain_batch()))
+    chosen = seq_logp(model, idk) - idk["ref_logp"]
+    rejected = seq_logp(model, forget) - forget["ref_logp"]
+    formula = (-(2 / beta) * torch.log(torch.sigmoid(beta * (chosen - rejected)))).mean() \
+        + w * mean_nll(model, retain_batch())
+    assert_same_gradients(model, out.loss, formula)
+    swapped = (-(2 / beta) * torch.log(torch.sigmoid(beta * (rejected - chosen)))).mean()
+    assert abs(out.parts["forget_loss"] - swapped.item()) > 1e-3
 
 
 def test_dpo_idk_errors():

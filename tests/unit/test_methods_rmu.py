@@ -16,12 +16,12 @@ def _frozen_by_filter(method, model):
     return {n for n, p in model.named_parameters() if p.requires_grad}
 
 
-def test_rmu_step_trains_only_mlps_up_to_layer():
+def test_rmu_step_trains_only_down_proj_up_to_layer():
     model = tiny_llama(layers=4)
     method = build_method("rmu", {"layer": 2, "steering_coeff": 2.0, "alpha": 10})
     trainable = _frozen_by_filter(method, model)
-    assert trainable == {f"model.layers.{i}.mlp.{m}_proj.weight"
-                         for i in (0, 1, 2) for m in ("gate", "up", "down")}
+    # the WMDP reference trains mlp.down_proj of layers L-2..L only
+    assert trainable == {f"model.layers.{i}.mlp.down_proj.weight" for i in (0, 1, 2)}
     inputs = StepInputs(forget=forget_batch(), retain=retain_batch(), reference=frozen_copy(model))
     out = run_step(method, model, inputs)
     assert math.isclose(method.control.norm().item(), 2.0, rel_tol=1e-5)
@@ -59,3 +59,65 @@ def test_rmu_errors():
             build_method("rmu", bad).setup(model, torch.Generator().manual_seed(0))
     with pytest.raises(ConfigError, match="setup"):
         build_method("rmu", {"layer": 2}).loss(model, StepInputs(forget=forget_batch()))
+
+
+def test_rmu_whole_mlp_is_an_option():
+    method = build_method("rmu", {"layer": 1, "trainable_param_pattern": "mlp"})
+    assert _frozen_by_filter(method, tiny_llama(layers=4)) == {
+        f"model.layers.{i}.mlp.{m}_proj.weight" for i in (0, 1) for m in ("gate", "up", "down")}
+
+
+def _layer_out(model, batch, layer):
+    out = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
+                output_hidden_states=True)
+    return out.hidden_states[layer + 1].float()
+
+
+def _rmu_formula(model, reference, forget, retain, control, layer, alpha):
+    """RMU written out: per sequence, mean over its ANSWER positions (labels != -100) of
+    mean_d (h - target)^2, then the mean over sequences; forget target c, retain target the
+    frozen model's state."""
+    def term(h, target, labels):
+        rows = []
+        for b in range(h.shape[0]):
+            keep = [t for t in range(h.shape[1]) if int(labels[b, t]) != -100]
+            rows.append(torch.stack([((h[b, t] - target[b, t]) ** 2).mean() for t in keep]).mean())
+        return torch.stack(rows).mean()
+
+    h_f = _layer_out(model, forget, layer)
+    h_r = _layer_out(model, retain, layer)
+    with torch.no_grad():
+        h_ref = _layer_out(reference, retain, layer)
+    return term(h_f, control.expand_as(h_f), forget["labels"]) \
+        + alpha * term(h_r, h_ref, retain["labels"])
+
+
+def test_rmu_gradient_matches_the_formula_on_answer_tokens_after_drift():
+    from methods_testkit import assert_same_gradients, drift
+    model = tiny_llama(layers=4)
+    reference = frozen_copy(model)
+    drift(model)  # the retain term is no longer 0, so alpha shows in the gradient
+    method = build_method("rmu", {"layer": 2, "steering_coeff": 3.0, "alpha": 7.0})
+    _frozen_by_filter(method, model)
+    method.setup(model, torch.Generator().manual_seed(0))
+    inputs = StepInputs(forget=forget_batch(), retain=retain_batch(), reference=reference)
+    out = method.loss(model, inputs)
+    assert out.parts["retain_loss"] > 1e-6
+    formula = _rmu_formula(model, reference, forget_batch(), retain_batch(), method.control, 2, 7.0)
+    assert_same_gradients(model, out.loss, formula)
+
+
+def test_rmu_prompt_tokens_are_neither_steered_nor_pinned():
+    # The forget term averages over the answer tokens only: it differs from the average over
+    # every attended token (prompt and template included), which the old code steered.
+    model = tiny_llama(layers=4)
+    method = build_method("rmu", {"layer": 2, "steering_coeff": 3.0, "alpha": 0.0})
+    method.setup(model, torch.Generator().manual_seed(0))
+    batch = forget_batch()
+    out = method.loss(model, StepInputs(forget=batch, retain=retain_batch(),
+                                        reference=frozen_copy(model)))
+    h = _layer_out(model, batch, 2).detach()
+    every = batch["attention_mask"].bool()
+    per_pos = ((h - method.control) ** 2).mean(dim=-1)
+    all_tokens = torch.stack([per_pos[b][every[b]].mean() for b in range(2)]).mean()
+    assert not math.isclose(out.parts["forget_loss"], all_tokens.item(), rel_tol=1e-4)

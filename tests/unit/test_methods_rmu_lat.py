@@ -81,3 +81,12 @@ def test_rmu_lat_errors():
             model, torch.Generator().manual_seed(0))
     with pytest.raises(ConfigError, match="setup"):
         build_method("rmu_lat", SMALL).loss(model, StepInputs(forget=forget_batch()))
+
+
+def test_rmu_lat_refuses_gradient_checkpointing():
+    model = tiny_llama(layers=4)
+    model.gradient_checkpointing_enable()
+    method = build_method("rmu_lat", {"layer": 2, "steering_coeff": 2.0, "alpha": 10.0,
+                                      "adv_steps": 2})
+    with pytest.raises(ConfigError, match="gradient_checkpointing"):
+        method.setup(model, torch.Generator().manual_seed(0))

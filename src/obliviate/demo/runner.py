@@ -79,7 +79,8 @@ def run_demo(s: DemoSettings) -> dict[str, Any]:
     hashes = data_hashes(config)
     before = assess(loaded, datasets, suite, data=hashes, max_new_tokens=s.max_new_tokens,
                     batch_size=s.eval_batch_size, progress=s.progress and "evaluating before")
-    data = training_data(config, sets, loaded.tokenizer, method.needs.refusals, method)
+    data = training_data(config, sets, loaded.tokenizer, method.needs.refusals, method,
+                         loaded.model)
     if data.idk is None:  # the passages join the forget set unless rows must stay aligned
         passages = load_examples(demo_spec("forget_text", s.limit))
         data.forget += tokenize_examples(passages, loaded.tokenizer, 256, "text")

@@ -11,9 +11,9 @@ import difflib
 from typing import Any
 
 from obliviate.errors import ConfigError
-from obliviate.methods import (ce_u, dpo_idk, ga, ga_kl, graddiff, idk,  # noqa: F401
-                               influence, llmu, npo, rmu, rmu_lat, simnpo, sft, task_vector,
-                               undial, wga, whp)
+from obliviate.methods import (altpo, ce_u, dpo_idk, ga, ga_kl, graddiff, idk,  # noqa: F401
+                               influence, llmu, npo, pdu, rmu, rmu_lat, satimp, simnpo, sft,
+                               task_vector, undial, wga, whp)
 from obliviate.methods.base import (METHODS, LossOutput, Needs, StepInputs, UnlearningMethod,
                                     register_method)
 

@@ -34,6 +34,9 @@ class Needs:
     random_answers: ``StepInputs.idk`` carries the forget questions paired with answers drawn at
         random (seeded) from the retain set, row for row aligned with the forget batch (LLMU's
         mismatch term; QA forget data and a retain set).
+    alternate_answers: the forget set is repeated ``method.alternates`` times and
+        ``StepInputs.idk`` carries, row for row, plausible alternative answers that the model
+        wrote before training (AltPO; ``training/alternates.py``, cached; QA forget data).
     """
 
     retain: bool = False
@@ -42,6 +45,7 @@ class Needs:
     refusals: bool = False
     reinforced_model: bool = False
     random_answers: bool = False
+    alternate_answers: bool = False
 
 
 class LossOutput(NamedTuple):
@@ -53,7 +57,10 @@ class LossOutput(NamedTuple):
 
 @dataclass
 class StepInputs:
-    """What one optimisation step sees. Batches are padded and on the model's device."""
+    """What one optimisation step sees. Batches are padded and on the model's device.
+
+    step: optimizer steps taken so far; epoch: passes over the forget set taken so far
+    (``step / steps per epoch``, fractional; methods with a schedule in epochs read it)."""
 
     forget: Batch
     retain: Batch | None = None
@@ -61,6 +68,7 @@ class StepInputs:
     reference: nn.Module | None = None
     reinforced: nn.Module | None = None
     step: int = 0
+    epoch: float = 0.0
     extras: dict[str, object] = field(default_factory=dict)
 
 

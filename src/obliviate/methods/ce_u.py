@@ -8,10 +8,10 @@ vanishing as the token is forgotten, unlike gradient ascent's ``1/p_y`` growth),
 renormalises the remaining mass without inventing a new answer. Targets come from the current
 model, so no reference copy is kept.
 
-This is the paper's main equation as we recall it (the model's own logits, detached, with the
-true label's logit set to -inf, and a cross-entropy to that target). The authors' trainer uses
-the forget loss alone, so retain_weight defaults to 0; a retain NLL is added when it is > 0 and
-a retain batch is given.
+As in the paper's training settings (footnote) and open-unlearning's ``CEU``, the first
+``ignore_first_n_answer_tokens`` (1) target tokens of every sequence are left out of the loss.
+The authors' trainer uses the forget loss alone, so retain_weight defaults to 0; a retain NLL is
+added when it is > 0 and a retain batch is given.
 """
 from __future__ import annotations
 
@@ -21,9 +21,11 @@ from typing import ClassVar
 import torch
 from torch import nn
 
+from obliviate.errors import ConfigError
 from obliviate.methods._common import check_number, logits_of, with_retain
 from obliviate.methods.base import LossOutput, Needs, StepInputs, register_method
-from obliviate.methods.losses import ceu_targets, masked_nll, soft_cross_entropy, target_rows
+from obliviate.methods.losses import (ceu_targets, drop_first_targets, masked_nll,
+                                      soft_cross_entropy, target_rows)
 
 
 @register_method
@@ -32,9 +34,11 @@ class CEU:
     """CE-U (Yang et al. 2025).
 
     retain_weight: weight of a retain NLL when a retain batch is given (paper: none, 0.0).
+    ignore_first_n_answer_tokens: target tokens at the start of each answer left out (paper: 1).
     """
 
     retain_weight: float = 0.0
+    ignore_first_n_answer_tokens: int = 1
 
     name: ClassVar[str] = "ce_u"
     family: ClassVar[str] = "distribution targets"
@@ -46,6 +50,10 @@ class CEU:
     def __post_init__(self) -> None:
         self.retain_weight = check_number(self.name, "retain_weight", self.retain_weight,
                                           non_negative=True)
+        n = self.ignore_first_n_answer_tokens
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise ConfigError(f"ce_u: ignore_first_n_answer_tokens must be an integer >= 0, "
+                              f"got {n!r}.")
 
     def setup(self, model: nn.Module, generator: torch.Generator) -> None:
         """Nothing to prepare."""
@@ -53,7 +61,8 @@ class CEU:
     def loss(self, model: nn.Module, inputs: StepInputs) -> LossOutput:
         logits = logits_of(model, inputs.forget)
         labels = inputs.forget["labels"]
-        rows, targets = target_rows(logits, labels)
+        kept = drop_first_targets(labels, self.ignore_first_n_answer_tokens)
+        rows, targets = target_rows(logits, kept)
         forget_loss = soft_cross_entropy(rows, ceu_targets(rows, targets))
         forget_nll = masked_nll(logits.detach(), labels)
         parts = {"forget_loss": forget_loss.item(), "forget_nll": forget_nll.item()}

@@ -2,11 +2,13 @@
 
 The "Preference Optimization" baseline of TOFU (Maini et al. 2024, arXiv:2401.06121), using DPO
 (Rafailov et al. 2023, arXiv:2305.18290) with chosen = refusal answer, rejected = forget answer:
-``L = mean -log sigmoid(beta ((log pi(idk) - log pi_ref(idk)) - (log pi(y) - log pi_ref(y))))
+``L = mean -(2/beta) log sigmoid(beta ((log pi(idk) - log pi_ref(idk)) - (log pi(y) - log pi_ref(y))))
       + retain_weight * NLL(retain)``.
-Defaults: beta = 0.1 (TOFU) and retain_weight = 0.0 (TOFU's DPO has no retain term; a positive
-weight uses the retain batch whenever the engine passes one). Reference log-probs are read from
-``"ref_logp"`` on both the forget and the idk batch.
+The ``2/beta`` factor and the retain NLL with weight 1 follow the code the published unlearning
+runs used (the NPO authors' IdkDPO and open-unlearning's ``DPO``: ``gamma = alpha = 1``);
+Rafailov et al.'s eq. (7) has neither. Defaults: beta = 0.1, retain_weight = 1.0 (the retain
+term is used whenever the engine passes a retain batch; 0 switches it off). Reference
+log-probs are read from ``"ref_logp"`` on both the forget and the idk batch.
 """
 from __future__ import annotations
 
@@ -29,11 +31,11 @@ class DPOIdk:
     """DPO towards refusals, away from the forget answers (TOFU, Maini et al. 2024).
 
     beta: DPO inverse temperature (TOFU: 0.1).
-    retain_weight: weight of an optional retain NLL (TOFU: 0.0, none).
+    retain_weight: weight of the retain NLL when a retain batch is given (open-unlearning: 1.0).
     """
 
     beta: float = 0.1
-    retain_weight: float = 0.0
+    retain_weight: float = 1.0
 
     name: ClassVar[str] = "dpo_idk"
     family: ClassVar[str] = "preference optimization"

@@ -13,8 +13,10 @@ Hessian of the retain NLL, which approximates the loss the model is left to mini
 raises the forget loss to first order (it is a Newton step *away* from the forget points).
 
 The inverse-Hessian-vector product is LiSSA (Hessian-vector products by double backward on
-retain batches, cycled) or the diagonal empirical Fisher of the retain set; see
-``training/ihvp.py`` for the exact recursions. Cost grows with the number of trainable
+retain batches, cycled) or the diagonal empirical Fisher of the retain set,
+``F = mean over retain examples of grad NLL(z) * grad NLL(z)`` (element-wise), from one gradient
+per *example* (the square of a batch-mean gradient would underestimate it by up to the batch
+size and make the step too large); see ``training/ihvp.py`` for the exact recursions. Cost grows with the number of trainable
 parameters: combine with ``localize.modules`` (or LoRA) on real models. A one-shot method: it
 defines ``apply`` instead of ``loss`` (see ``OneShotMethod`` in ``methods/base.py``).
 """
@@ -92,11 +94,7 @@ class Influence:
 
     def _inverse_hvp(self, model, params, g, retain) -> list[torch.Tensor]:
         if self.solver == "diagonal":
-            fisher = [torch.zeros_like(p) for p in params]
-            for batch in retain:
-                for f, gr in zip(fisher, _mean_gradient(model, params, [batch])):
-                    f.add_(gr * gr / len(retain))
-            return ihvp.diagonal(g, fisher, self.damping)
+            return ihvp.diagonal(g, empirical_fisher(model, params, retain), self.damping)
 
         def hvp(v, j):
             batch = retain[j % len(retain)]
@@ -116,3 +114,23 @@ def _mean_gradient(model, params, batches) -> list[torch.Tensor]:
             t.add_(gr, alpha=n)
         rows += n
     return [t / max(rows, 1) for t in total]
+
+
+def _rows(batch) -> list[dict[str, torch.Tensor]]:
+    """The examples of a padded batch as one-row batches."""
+    n = batch["input_ids"].shape[0]
+    return [{k: batch[k][i:i + 1] for k in ("input_ids", "attention_mask", "labels")}
+            for i in range(n)]
+
+
+def empirical_fisher(model, params, batches) -> list[torch.Tensor]:
+    """Diagonal empirical Fisher: the mean over examples of the squared per-example gradient of
+    the example's mean token NLL (one backward pass per example)."""
+    fisher, count = [torch.zeros_like(p) for p in params], 0
+    for batch in batches:
+        for row in _rows(batch):
+            loss = masked_nll(logits_of(model, row), row["labels"])
+            for f, gr in zip(fisher, ihvp.gradient(loss, params)):
+                f.add_(gr * gr)
+            count += 1
+    return [f / max(count, 1) for f in fisher]

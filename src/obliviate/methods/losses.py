@@ -71,12 +71,17 @@ def dpo_loss(
     ref_rejected: torch.Tensor,
     beta: float,
 ) -> torch.Tensor:
-    """Direct Preference Optimization (Rafailov et al. 2023, arXiv:2305.18290), eq. (7):
+    """Direct Preference Optimization (Rafailov et al. 2023, arXiv:2305.18290) as the unlearning
+    literature runs it (NPO authors' code, open-unlearning's DPO, TOFU's IdkDPO):
 
-    ``L = mean_b  -log sigmoid(beta * ((chosen - ref_chosen) - (rejected - ref_rejected)))``.
+    ``L = mean_b  -(2/beta) * log sigmoid(beta * ((chosen - ref_chosen) - (rejected - ref_rejected)))``.
+
+    Rafailov et al.'s eq. (7) has no ``2/beta`` factor; with it the gradient keeps its size as
+    beta shrinks (at margin 0 it is ``-(chosen - rejected)`` gradients, whatever beta), which is
+    what the published unlearning runs used.
     """
     margin = (chosen_logp - ref_chosen) - (rejected_logp - ref_rejected)
-    return (-F.logsigmoid(beta * margin)).mean()
+    return (-(2.0 / beta) * F.logsigmoid(beta * margin)).mean()
 
 
 def token_kl(logits: torch.Tensor, ref_logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -94,20 +99,25 @@ def token_kl(logits: torch.Tensor, ref_logits: torch.Tensor, labels: torch.Tenso
 
 
 def _masked_mse(h: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Per sequence, the mean over its unmasked positions of ``(1/D) ||h_t - target_t||^2``;
+    then the mean over sequences (open-unlearning's RMU). A sequence without unmasked
+    positions contributes 0."""
     per_position = (h.float() - target.float()).pow(2).mean(dim=-1)
     keep = mask.to(per_position.dtype)
-    return (per_position * keep).sum() / keep.sum().clamp(min=1)
+    per_sequence = (per_position * keep).sum(dim=-1) / keep.sum(dim=-1).clamp(min=1)
+    return per_sequence.mean()
 
 
 def rmu_forget_loss(h: torch.Tensor, control: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """RMU forget term (Li et al. 2024, "The WMDP Benchmark", arXiv:2403.03218), eq. (1):
-    mean over unmasked positions of ``(1/D) * ||h_t - c||^2`` with ``c = steering * u/||u||``."""
+    mean over sequences of the mean over their unmasked positions of ``(1/D) * ||h_t - c||^2``
+    with ``c = steering * u/||u||``."""
     return _masked_mse(h, control.expand_as(h), mask)
 
 
 def rmu_retain_loss(h: torch.Tensor, h_ref: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """RMU retain term (Li et al. 2024, arXiv:2403.03218), eq. (2): mean over unmasked positions
-    of ``(1/D) * ||h_t - h_ref_t||^2``, ``h_ref`` from the frozen original model."""
+    """RMU retain term (Li et al. 2024, arXiv:2403.03218), eq. (2): as the forget term, with the
+    target ``h_ref`` from the frozen original model."""
     return _masked_mse(h, h_ref.detach(), mask)
 
 
@@ -171,3 +181,41 @@ def wga_loss(logits: torch.Tensor, labels: torch.Tensor, beta: float) -> torch.T
     logp, mask = shift_logprobs(logits, labels)
     weight = (beta * logp.detach()).exp() * mask
     return (weight * logp).sum() / mask.sum().clamp(min=1)
+
+
+def drop_first_targets(labels: torch.Tensor, n: int) -> torch.Tensor:
+    """``labels`` with the first ``n`` target tokens of every row set to -100 (CE-U leaves out
+    the first answer token: Yang et al. 2025, arXiv:2503.01224, footnote in section 4)."""
+    if n <= 0:
+        return labels
+    targets = labels != IGNORE_INDEX
+    first = targets & (targets.long().cumsum(dim=-1) <= n)
+    return labels.masked_fill(first, IGNORE_INDEX)
+
+
+def satimp_loss(logits: torch.Tensor, labels: torch.Tensor, beta1: float,
+                beta2: float) -> torch.Tensor:
+    """SatImp (Yang et al. 2025, "Exploring Criteria of Loss Reweighting to Enhance LLM
+    Unlearning", ICML 2025, arXiv:2505.11953): gradient ascent in which each target token's
+    log-likelihood is weighted by saturation ``p_t^beta1`` times importance ``(1 - p_t)^beta2``
+    (both stop-gradient): ``L = mean_t  sg[p_t^beta1 (1 - p_t)^beta2] * log p_t``.
+    Tokens already unlikely (saturated) and tokens the model is sure of get small weights."""
+    logp, mask = shift_logprobs(logits, labels)
+    p = logp.detach().exp()
+    weight = p.pow(beta1) * (1.0 - p).pow(beta2) * mask
+    return (weight * logp).sum() / mask.sum().clamp(min=1)
+
+
+def pdu_forget_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """PDU's logit-margin flattening loss (Entesari et al. 2025, "Constrained Entropic
+    Unlearning: A Primal-Dual Framework for Large Language Models", arXiv:2506.05314):
+    mean over positions of ``(max_v z_t(v) - mean_v z_t(v))^2``, which is 0 exactly when the
+    next-token distribution is uniform.
+
+    As in the authors' code (open-unlearning ``PDU``), the positions are those whose *input*
+    token is a target (``labels[:, t] != -100``, no shift): one position later than the
+    positions that predict the targets."""
+    z = logits.float()
+    margin = z.max(dim=-1).values - z.mean(dim=-1)
+    keep = (labels != IGNORE_INDEX).to(margin.dtype)
+    return (margin.pow(2) * keep).sum() / keep.sum().clamp(min=1)

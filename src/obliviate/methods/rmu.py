@@ -4,14 +4,18 @@ Li et al. 2024, "The WMDP Benchmark: Measuring and Reducing Malicious Use With U
 (ICML 2024, arXiv:2403.03218), section 5. With ``h_L`` the output of decoder layer ``L``:
 ``L_forget = mean_t (1/D) ||h_L(x_t) - c||^2`` with ``c = steering_coeff * u/||u||``,
 ``u ~ U[0, 1)^D`` drawn once; ``L_retain = mean_t (1/D) ||h_L(x_t) - h_L^frozen(x_t)||^2``;
-``L = L_forget + alpha * L_retain``. Only the MLPs of layers ``L-2 .. L`` are trained.
+``L = L_forget + alpha * L_retain``. Only ``mlp.down_proj`` of layers ``L-2 .. L`` is trained
+(the WMDP reference code's ``param_ids``); ``trainable_param_pattern="mlp"`` trains the whole MLPs.
+
+Positions: both terms average over the target tokens (``labels != -100``): the answer tokens for
+QA data, so the prompt and chat-template tokens (shared by forget and retain examples) are
+neither steered nor pinned, and every token for text data, as in WMDP. Each sequence is averaged
+over its positions, then the batch over its sequences (open-unlearning's ``RMU``).
 
 Defaults are the paper's zephyr-7b settings: layer 7, steering_coeff 6.5, alpha 1200. The
 activation norm grows with depth and width, so small models usually need a smaller coefficient
 (and a different layer); tune both. For the last decoder layer, Hugging Face models return the
-state after the final norm, so prefer an intermediate layer. The official code trains only
-``mlp.down_proj`` of those layers (``trainable_param_pattern="mlp.down_proj"``); the default here
-trains the whole MLP.
+state after the final norm, so prefer an intermediate layer.
 
 Engine contract: if a method defines ``trainable_parameter_filter(name) -> bool``, the engine
 freezes every parameter whose ``named_parameters()`` name it rejects.
@@ -25,7 +29,7 @@ from typing import ClassVar
 import torch
 from torch import nn
 
-from obliviate.data.types import Batch
+from obliviate.data.types import IGNORE_INDEX, Batch
 from obliviate.errors import ConfigError
 from obliviate.methods._common import check_number, require_batch, require_reference
 from obliviate.methods.base import LossOutput, Needs, StepInputs, register_method
@@ -51,14 +55,15 @@ class RMU:
     steering_coeff: norm of the control vector (paper: 6.5 for zephyr-7b).
     alpha: weight of the retain term (paper: 1200 for zephyr-7b).
     trainable_layers: layers whose parameters train; None means (layer-2, layer-1, layer).
-    trainable_param_pattern: substring a parameter name must contain within a trainable layer.
+    trainable_param_pattern: substring a parameter name must contain within a trainable layer
+        (WMDP: "mlp.down_proj"; "mlp" trains the whole MLPs).
     """
 
     layer: int = 7
     steering_coeff: float = 6.5
     alpha: float = 1200.0
     trainable_layers: tuple[int, ...] | None = None
-    trainable_param_pattern: str = "mlp"
+    trainable_param_pattern: str = "mlp.down_proj"
     control: torch.Tensor | None = field(default=None, init=False, repr=False)
 
     name: ClassVar[str] = "rmu"
@@ -112,11 +117,11 @@ class RMU:
         retain = require_batch(inputs, "retain", self.name)
         reference = require_reference(inputs, self.name)
         h_forget, logits = _hidden(model, inputs.forget, self.layer)
-        forget = rmu_forget_loss(h_forget, self.control, inputs.forget["attention_mask"].bool())
+        forget = rmu_forget_loss(h_forget, self.control, inputs.forget["labels"] != IGNORE_INDEX)
         h_retain, _ = _hidden(model, retain, self.layer)
         with torch.no_grad():
             h_ref, _ = _hidden(reference, retain, self.layer)
-        retain_loss = rmu_retain_loss(h_retain, h_ref, retain["attention_mask"].bool())
+        retain_loss = rmu_retain_loss(h_retain, h_ref, retain["labels"] != IGNORE_INDEX)
         forget_nll = masked_nll(logits.detach(), inputs.forget["labels"])
         parts = {"forget_loss": forget.item(), "retain_loss": retain_loss.item(),
                  "forget_nll": forget_nll.item()}

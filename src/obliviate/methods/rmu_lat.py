@@ -104,7 +104,7 @@ class RMULAT:
     steering_coeff: float = 6.5
     alpha: float = 1200.0
     trainable_layers: tuple[int, ...] | None = None
-    trainable_param_pattern: str = "mlp"
+    trainable_param_pattern: str = "mlp.down_proj"
     beta: float = 0.1
     retain_weight: float = 1.0
     adv_layer: int | None = None
@@ -143,6 +143,14 @@ class RMULAT:
 
     def setup(self, model: nn.Module, generator: torch.Generator) -> None:
         """Set up the base objective and resolve and check the adversary's layer."""
+        if getattr(model, "is_gradient_checkpointing", False):
+            # The perturbation is added inside a decoder layer; with (reentrant) checkpointing
+            # that layer's forward runs without a graph, so the adversary's gradient is lost
+            # and the recomputation in backward would not see the perturbation.
+            raise ConfigError("rmu_lat cannot run with train.gradient_checkpointing=true: the "
+                              "adversary's perturbation lives inside a checkpointed layer and "
+                              "would be left out of the gradient. Turn gradient checkpointing "
+                              "off (or lower train.batch_size / use LoRA to save memory).")
         self.inner.setup(model, generator)
         depth = len(decoder_layers(model))
         chosen = self.adv_layer

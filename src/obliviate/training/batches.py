@@ -1,4 +1,8 @@
-"""Forget / retain batch pairing: one epoch walks the longer set once while the shorter cycles."""
+"""Forget / retain batch pairing.
+
+One epoch is one pass over the forget set (as in TOFU, Maini et al. 2024, and open-unlearning):
+every forget batch is paired with the next retain batch of an endless, reshuffled stream over the
+retain set, so a large retain set is only partly seen in an epoch and a small one cycles."""
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -38,7 +42,10 @@ def retain_loader(retain: list[dict], batch_size: int, pad_id: int,
 
 
 def micro_batches_per_epoch(forget: DataLoader, retain: DataLoader | None) -> int:
-    return max(len(forget), len(retain) if retain is not None else 0)
+    """Micro-batches in one epoch: the forget loader's length, whatever the retain set's size
+    (``retain`` is accepted for the callers' convenience and does not count)."""
+    del retain
+    return len(forget)
 
 
 def paired(forget: DataLoader, retain: DataLoader | None) -> Iterator[dict[str, Batch]]:

@@ -14,9 +14,10 @@
 """
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, ContextManager
 
 import torch
 from torch import nn
@@ -82,11 +83,14 @@ def loss_weight(loader: DataLoader | None) -> float:
 
 
 def sharded_reference_logprobs(model: nn.Module, items: list[dict], pad_id: int,
-                               batch_size: int) -> None:
-    """Attach ``ref_logp`` to every item, each computed by one process only, then shared."""
+                               batch_size: int,
+                               autocast: Callable[[], ContextManager] = contextlib.nullcontext
+                               ) -> None:
+    """Attach ``ref_logp`` to every item, each computed by one process only, then shared;
+    ``autocast`` is the training's mixed-precision context (see ``references.py``)."""
     def compute(local: list[dict]) -> list[float]:
         copies = [dict(it) for it in local]
-        attach_reference_logprobs(model, copies, pad_id, batch_size)
+        attach_reference_logprobs(model, copies, pad_id, batch_size, autocast)
         return [c["ref_logp"] for c in copies]
 
     for item, value in zip(items, map_sharded(items, compute, batch_size)):

@@ -82,6 +82,7 @@ class Engine:
         self.on_step: Callable[[dict], None] | None = None  # sees each step record (trackers)
         self.checkpoint: Checkpointer | None = None  # set by the caller: save_every / resume
         self.generator: torch.Generator | None = None
+        self.steps_per_epoch = 1.0  # set by _total_steps; StepInputs.epoch = step / this
         self.accelerator = Accelerator(cpu=cpu_only(), mixed_precision=self._mixed_precision(),
                                        gradient_accumulation_steps=train.grad_accum)
         self.per_process_batch = dist.per_process_batch(
@@ -152,10 +153,10 @@ class Engine:
             micro = send_to_device(next(stream), acc.device)
             weight = dist.loss_weight(self._forget_loader)
             micro_count += 1
-            with acc.accumulate(model):
+            with acc.accumulate(model), acc.autocast():  # the frozen references too
                 out = self.method.loss(model, StepInputs(
                     forget=micro["forget"], retain=micro.get("retain"), idk=micro.get("idk"),
-                    step=step, **frozen))
+                    step=step, epoch=step / self.steps_per_epoch, **frozen))
                 self._guard(out.loss, step)
                 acc.backward(out.loss if weight == 1.0 else out.loss * weight)
                 if acc.sync_gradients:
@@ -191,7 +192,8 @@ class Engine:
             attach = cache.attach if cache is not None else dist.sharded_reference_logprobs
             for items in (forget, idk, retain):
                 if items:
-                    attach(model, items, pad_id, self.per_process_batch)
+                    attach(model, items, pad_id, self.per_process_batch,
+                           self.accelerator.autocast)
         reference = reference_model(model) if needs.reference_model else None
         micro = cfg.batch_size // cfg.grad_accum  # the global micro-batch, split below
         forget_dl = batches.forget_loader(forget, idk, micro, pad_id, generator)
@@ -227,9 +229,10 @@ class Engine:
                 "per_process_batch": self.per_process_batch, "grad_accum": self.cfg.grad_accum}
 
     def _total_steps(self, forget, retain) -> int:
+        micro = batches.micro_batches_per_epoch(forget, retain)
+        self.steps_per_epoch = max(micro / self.cfg.grad_accum, 1e-9)
         if self.cfg.max_steps:
             return self.cfg.max_steps
-        micro = batches.micro_batches_per_epoch(forget, retain)
         return max(1, math.ceil(self.cfg.epochs * micro / self.cfg.grad_accum))
 
     def _saliency(self, model, params, data: TrainingData, pad_id: int) -> SaliencyMask | None:

@@ -7,7 +7,10 @@ trial, which is what makes reuse sound.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
+from collections.abc import Callable
+from typing import ContextManager
 
 from torch import nn
 
@@ -20,12 +23,13 @@ class ReferenceCache:
         self.hits = 0
         self.misses = 0
 
-    def attach(self, model: nn.Module, items: list[dict], pad_id: int, batch_size: int = 8) -> None:
+    def attach(self, model: nn.Module, items: list[dict], pad_id: int, batch_size: int = 8,
+               autocast: Callable[[], ContextManager] = contextlib.nullcontext) -> None:
         """Like :func:`attach_reference_logprobs`, computed on the first call for these items."""
         key = _key(items, batch_size)
         if key not in self._store:
             self.misses += 1
-            attach_reference_logprobs(model, items, pad_id, batch_size)
+            attach_reference_logprobs(model, items, pad_id, batch_size, autocast)
             self._store[key] = [item["ref_logp"] for item in items]
             return
         self.hits += 1

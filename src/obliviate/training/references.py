@@ -1,7 +1,10 @@
 """What a method compares against: reference log-probs computed once, or a frozen copy."""
 from __future__ import annotations
 
+import contextlib
 import copy
+from collections.abc import Callable
+from typing import ContextManager
 
 import torch
 from torch import nn
@@ -13,10 +16,14 @@ from obliviate.training.lora import AdapterDisabledReference, adapter_is_identit
 
 @torch.no_grad()
 def attach_reference_logprobs(model: nn.Module, items: list[dict], pad_id: int,
-                              batch_size: int = 8) -> None:
+                              batch_size: int = 8,
+                              autocast: Callable[[], ContextManager] = contextlib.nullcontext
+                              ) -> None:
     """Add ``ref_logp`` (summed log-prob of the target tokens under ``model``) to each item.
 
-    Runs before training, so NPO and DPO need no second model in memory.
+    Runs before training, so NPO and DPO need no second model in memory. ``autocast`` is the
+    training's mixed-precision context (``Accelerator.autocast``): computed under it, the
+    reference equals the model's own value at step 0 in bf16 / fp16 too.
     """
     was_training = model.training
     model.eval()
@@ -24,7 +31,9 @@ def attach_reference_logprobs(model: nn.Module, items: list[dict], pad_id: int,
     for start in range(0, len(items), batch_size):
         chunk = items[start:start + batch_size]
         batch = {k: v.to(device) for k, v in collate(chunk, pad_id).items()}
-        logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+        with autocast():
+            logits = model(input_ids=batch["input_ids"],
+                           attention_mask=batch["attention_mask"]).logits
         logp, _ = sequence_logprob(logits.float(), batch["labels"])
         for item, value in zip(chunk, logp.tolist()):
             item["ref_logp"] = value
