@@ -13,8 +13,23 @@ Builds a model (a small random Llama with the in-memory byte tokenizer by defaul
 
 It prints tokens/s of each and the ratio (target: <= 1.25x).
 
+With ``--tofu SOURCE`` (a folder of TOFU jsonl files) it instead compares, on the first
+``--limit`` questions of forget01 and of retain99, obliviate's evaluation passes with the plain
+way of computing the same numbers, alternating the two on the same inputs:
+
+  * greedy generation (``--max-new-tokens``, 200 as TOFU's ROUGE protocol asks): Hugging Face
+    ``generate`` on length-sorted, left-padded batches (obliviate's engine before, and the
+    reference framework's) against ``obliviate.evaluation.generation.generate`` (finished rows
+    leave the batch, the prompt pass computes its last position's logits only); it also counts
+    the answers that came out identical;
+  * teacher-forced scoring of the answers: full ``[B, T, V]`` logits and a log-softmax at every
+    position against ``obliviate.evaluation.scoring.score`` (output layer only at the labelled
+    positions), and the largest difference of the per-token log-probs.
+
     python benchmarks/eval_speed.py [--model NAME] [--n 64] [--batch-size 8] [--repeats 3]
                                     [--threads 1]
+    python benchmarks/eval_speed.py --model smollm2-135m-instruct --tofu ../shared/data/tofu \
+        --limit 16 --max-new-tokens 200 --batch-size 32 --repeats 1
 """
 from __future__ import annotations
 
@@ -86,6 +101,83 @@ def best_of_interleaved(repeats: int, first: Any, second: Any) -> tuple[float, f
     return min(a), min(b)
 
 
+def _tofu_items(source: str, name: str, limit: int, tok: Any) -> list:
+    import json
+    from pathlib import Path
+    rows = [json.loads(line) for line in (Path(source) / f"{name}.jsonl").open()][:limit]
+    return tokenize_examples([Example(r["question"], r["answer"]) for r in rows], tok, 512, "qa")
+
+
+@torch.no_grad()
+def hf_generate(model: Any, tok: Any, prompts: list[list[int]], max_new: int, batch_size: int
+                ) -> list[str]:
+    """Plain batched greedy generation with ``model.generate`` (length-sorted, left-padded)."""
+    from obliviate.evaluation.generation import stop_ids
+    pad, stops = pad_id(tok), stop_ids(model, tok)
+    order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]), reverse=True)
+    out = [""] * len(prompts)
+    for start in range(0, len(order), batch_size):
+        chunk = order[start:start + batch_size]
+        batch = [prompts[i] for i in chunk]
+        width = max(len(p) for p in batch)
+        ids = torch.tensor([[pad] * (width - len(p)) + p for p in batch])
+        mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in batch])
+        gen = model.generate(input_ids=ids, attention_mask=mask, do_sample=False,
+                             max_new_tokens=max_new, pad_token_id=pad,
+                             eos_token_id=sorted(stops), top_p=None, top_k=None, temperature=None)
+        for i, row in zip(chunk, gen[:, width:].tolist()):
+            cut = next((k for k, t in enumerate(row) if t in stops), len(row))
+            out[i] = tok.decode(row[:cut], skip_special_tokens=True)
+    return out
+
+
+@torch.no_grad()
+def full_logit_scores(model: Any, items: list, pad: int, batch_size: int) -> list:
+    """Per-token target log-probs from full logits and a log-softmax at every position."""
+    out = []
+    for start in range(0, len(items), batch_size):
+        batch = pad_items(items[start:start + batch_size], pad)
+        logp = model(input_ids=batch["input_ids"],
+                     attention_mask=batch["attention_mask"]).logits.float().log_softmax(-1)
+        targets = batch["labels"][:, 1:]
+        keep = targets != -100
+        picked = logp[:, :-1].gather(-1, targets.clamp(min=0)[..., None])[..., 0]
+        out += [row[k].numpy() for row, k in zip(picked, keep)]
+    return out
+
+
+def tofu_main(args: argparse.Namespace, model: Any, tok: Any) -> None:
+    from obliviate.evaluation.generation import generate, prompt_ids
+    from obliviate.evaluation.scoring import score
+    sets = {n: _tofu_items(args.tofu, n, args.limit, tok) for n in ("forget01", "retain99")}
+    prompts = [prompt_ids(it) for items in sets.values() for it in items]
+    items = [it for items in sets.values() for it in items]
+    answers: dict[str, list[str]] = {}
+    gen = {"plain": lambda: answers.__setitem__("plain", hf_generate(
+               model, tok, prompts, args.max_new_tokens, args.batch_size)),
+           "obliviate": lambda: answers.__setitem__("obliviate", generate(
+               model, tok, prompts, args.max_new_tokens, args.batch_size))}
+    t_plain, t_ours = best_of_interleaved(args.repeats, gen["plain"], gen["obliviate"])
+    same = sum(a == b for a, b in zip(answers["plain"], answers["obliviate"]))
+    lengths = sorted(len(tok(a, add_special_tokens=False)["input_ids"]) for a in answers["obliviate"])
+    print(f"answer lengths (tokens): min {lengths[0]}, median {lengths[len(lengths) // 2]}, "
+          f"max {lengths[-1]}; {sum(n >= args.max_new_tokens for n in lengths)} hit the budget")
+    print(f"model: {args.model}; TOFU forget01 + retain99, first {args.limit} of each "
+          f"({len(prompts)} questions), batch size {args.batch_size}")
+    print(f"generation ({args.max_new_tokens} new tokens max): plain {t_plain:.1f} s, obliviate "
+          f"{t_ours:.1f} s, speed-up {t_plain / t_ours:.2f}x; identical answers {same}/{len(prompts)}")
+    scores: dict[str, Any] = {}
+    t_full, t_score = best_of_interleaved(
+        args.repeats,
+        lambda: scores.__setitem__("plain", full_logit_scores(model, items, pad_id(tok),
+                                                              args.batch_size)),
+        lambda: scores.__setitem__("obliviate", score(model, items, pad_id(tok),
+                                                      args.batch_size).logp))
+    diff = max(float(abs(a - b).max()) for a, b in zip(scores["plain"], scores["obliviate"]))
+    print(f"teacher-forced scoring: plain {t_full:.2f} s, obliviate {t_score:.2f} s, speed-up "
+          f"{t_full / t_score:.2f}x; largest per-token log-prob difference {diff:.2e}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=None, help="model spec for load_model (default: a small random Llama)")
@@ -94,9 +186,15 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1,
                         help="torch CPU threads (1 gives stable timings on a shared machine)")
+    parser.add_argument("--tofu", default=None, help="folder of TOFU jsonl files: compare "
+                        "generation and scoring with the plain way on forget01 / retain99")
+    parser.add_argument("--limit", type=int, default=16, help="questions per TOFU set (--tofu)")
+    parser.add_argument("--max-new-tokens", type=int, default=200, help="generation budget (--tofu)")
     args = parser.parse_args()
     torch.set_num_threads(max(1, args.threads))
     model, tok = make_model(args.model)
+    if args.tofu:
+        return tofu_main(args, model, tok)
     sets = make_sets(args.n)
     items = [it for ex in sets.values() for it in tokenize_examples(ex, tok, 512, "qa")]
     n_tokens = sum(len(it.input_ids) for it in items)

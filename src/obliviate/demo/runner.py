@@ -14,6 +14,7 @@ from obliviate.demo.data import demo_spec, demo_suite
 from obliviate.demo.settings import method_settings
 from obliviate.errors import ConfigError
 from obliviate.evaluation import write_results
+from obliviate.evaluation.stored import assess_stored
 from obliviate.methods import build_method
 from obliviate.models import load_model
 from obliviate.models.embedded import DEFAULT_MODEL
@@ -77,8 +78,9 @@ def run_demo(s: DemoSettings) -> dict[str, Any]:
     sets = demo_sets(s.limit)
     datasets, suite = sets_as_datasets(sets), demo_suite()
     hashes = data_hashes(config)
-    before = assess(loaded, datasets, suite, data=hashes, max_new_tokens=s.max_new_tokens,
-                    batch_size=s.eval_batch_size, progress=s.progress and "evaluating before")
+    before = assess_stored(loaded, datasets, suite, data=hashes, max_new_tokens=s.max_new_tokens,
+                           batch_size=s.eval_batch_size,
+                           progress=s.progress and "evaluating before")
     data = training_data(config, sets, loaded.tokenizer, method.needs.refusals, method,
                          loaded.model)
     if data.idk is None:  # the passages join the forget set unless rows must stay aligned

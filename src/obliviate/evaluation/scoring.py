@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from obliviate.data.types import IGNORE_INDEX, TokenizedExample
+from obliviate.models.head import logits_at, next_token_positions
 
 
 @dataclass
@@ -99,11 +100,13 @@ def _score_batch(
     kwargs = {}
     if side == "left":
         kwargs["position_ids"] = (mask.cumsum(-1) - 1).clamp(min=0)
-    logits = model(input_ids=ids, attention_mask=mask, **kwargs).logits[:, :-1]
     targets = batch["labels"][:, 1:].to(device)
     keep = targets != IGNORE_INDEX
-    logp_all = logits[keep].float().log_softmax(-1)  # [N, V], N = target tokens in the batch
-    del logits
+    # the output layer runs only at the N positions that predict a target token
+    rows = logits_at(model, next_token_positions(batch["labels"]).to(device),
+                     input_ids=ids, attention_mask=mask, **kwargs)
+    logp_all = rows.float().log_softmax(-1)  # [N, V], N = target tokens in the batch
+    del rows
     wanted = targets[keep]
     tok = logp_all.gather(-1, wanted[:, None])[:, 0]
     correct = logp_all.argmax(-1) == wanted

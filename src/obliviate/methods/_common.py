@@ -9,10 +9,11 @@ import math
 import torch
 from torch import nn
 
-from obliviate.data.types import Batch
+from obliviate.data.types import IGNORE_INDEX, Batch
 from obliviate.errors import ConfigError
 from obliviate.methods.base import LossOutput, StepInputs
-from obliviate.methods.losses import masked_nll, shift_logprobs
+from obliviate.methods.losses import shift_logprobs
+from obliviate.models.head import logits_at, next_token_positions
 
 
 def logits_of(model: nn.Module, batch: Batch) -> torch.Tensor:
@@ -31,6 +32,27 @@ def sequence_stats(logits: torch.Tensor, labels: torch.Tensor
     """From one log-prob pass: summed target log-prob ``[B]``, target count ``[B]`` and the
     batch's mean NLL (a scalar, same value as :func:`masked_nll`)."""
     logp, mask = shift_logprobs(logits, labels)
+    n_tokens = mask.sum(dim=-1)
+    return logp.sum(dim=-1), n_tokens, -logp.sum() / n_tokens.sum().clamp(min=1)
+
+
+def target_logprobs(model: nn.Module, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
+    """``shift_logprobs(logits_of(model, batch), batch["labels"])`` without the ``[B, T, V]``
+    logits: the output layer and the log-softmax run only at the positions that predict a target
+    token (:func:`obliviate.models.head.logits_at`). Returns ``(logp [B, T-1], mask [B, T-1])``."""
+    labels = batch["labels"]
+    rows = logits_at(model, next_token_positions(labels), input_ids=batch["input_ids"],
+                     attention_mask=batch["attention_mask"]).float()
+    mask = labels[:, 1:] != IGNORE_INDEX
+    picked = rows.gather(-1, labels[:, 1:][mask].unsqueeze(-1)).squeeze(-1)
+    logp = torch.zeros(mask.shape, dtype=rows.dtype, device=rows.device)
+    return logp.masked_scatter(mask, picked - torch.logsumexp(rows, dim=-1)), mask
+
+
+def target_stats(model: nn.Module, batch: Batch
+                 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """:func:`sequence_stats` of ``model`` on ``batch``, through :func:`target_logprobs`."""
+    logp, mask = target_logprobs(model, batch)
     n_tokens = mask.sum(dim=-1)
     return logp.sum(dim=-1), n_tokens, -logp.sum() / n_tokens.sum().clamp(min=1)
 
@@ -62,7 +84,8 @@ def retain_nll(model: nn.Module, inputs: StepInputs, weight: float) -> torch.Ten
     """NLL on the retain batch when there is one and ``weight > 0``, else ``None``."""
     if inputs.retain is None or weight <= 0:
         return None
-    return masked_nll(logits_of(model, inputs.retain), inputs.retain["labels"])
+    logp, mask = target_logprobs(model, inputs.retain)  # = masked_nll on full logits
+    return -logp.sum() / mask.sum().clamp(min=1)
 
 
 def check_number(method: str, name: str, value: object, *, positive: bool = False,

@@ -20,8 +20,7 @@ from typing import ClassVar
 import torch
 from torch import nn
 
-from obliviate.methods._common import (check_number, logits_of, require_key, retain_nll,
-                                       sequence_stats)
+from obliviate.methods._common import check_number, require_key, retain_nll, target_stats
 from obliviate.methods.base import LossOutput, Needs, StepInputs, register_method
 from obliviate.methods.losses import npo_loss
 
@@ -54,8 +53,7 @@ class NPO:
 
     def loss(self, model: nn.Module, inputs: StepInputs) -> LossOutput:
         ref_logp = require_key(inputs.forget, "ref_logp", self.name, "forget")
-        logp, _, forget_nll = sequence_stats(logits_of(model, inputs.forget),
-                                             inputs.forget["labels"])
+        logp, _, forget_nll = target_stats(model, inputs.forget)
         forget_loss = npo_loss(logp, ref_logp.to(logp), self.beta)
         parts = {"forget_loss": forget_loss.item(), "forget_nll": forget_nll.item()}
         total = forget_loss

