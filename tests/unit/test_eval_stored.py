@@ -16,7 +16,7 @@ SUITE = [("answer_prob", "forget"), ("keyword_accuracy", "forget")]
 @pytest.fixture
 def counted(monkeypatch, tmp_path):
     """Store under tmp_path; count the real evaluations."""
-    monkeypatch.setenv("OBLIVIATE_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("OBLIVIATE_HOME", str(tmp_path / "cache"))
     monkeypatch.delenv("OBLIVIATE_EVAL_CACHE", raising=False)
     calls = []
     real = assessment.assess

@@ -6,8 +6,8 @@ suite, the settings (generation budget, lengths, batch size), the code of the ev
 and the library versions. Any change gives another key and a fresh evaluation. The demo reads
 its "before" evaluation of the embedded model from here on every run after the first.
 
-Entries live in ``$OBLIVIATE_CACHE_DIR/evaluations`` (default ``~/.cache/obliviate``); set
-``OBLIVIATE_EVAL_CACHE=0`` to turn the store off.
+Entries live in ``$OBLIVIATE_HOME/evaluations`` (default ``~/.cache/obliviate/evaluations``);
+set ``OBLIVIATE_EVAL_CACHE=0`` to turn the store off.
 """
 from __future__ import annotations
 
@@ -23,14 +23,14 @@ import transformers
 from obliviate.data.types import Example
 from obliviate.evaluation.results import write_results
 from obliviate.evaluation.scoring import items_hash
+from obliviate.models.embedded import obliviate_home
 
 _CODE_ROOT = Path(__file__).resolve().parents[1]
 _CODE_PARTS = ("evaluation", "data/tokenize.py", "data/types.py", "models/head.py")
 
 
 def store_dir() -> Path:
-    base = os.environ.get("OBLIVIATE_CACHE_DIR") or Path.home() / ".cache" / "obliviate"
-    return Path(base) / "evaluations"
+    return obliviate_home() / "evaluations"
 
 
 def enabled() -> bool:
