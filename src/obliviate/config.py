@@ -74,6 +74,7 @@ class TrainConfig:
     eval_metrics: list[str] | None = None
     select: SelectConfig | None = None
     patience: int | None = None
+    compile: bool = False  # torch.compile the decoder body (training/compile.py)
 
     def __post_init__(self) -> None:
         _positive(self, "lr", "batch_size", "grad_accum", "max_length", "epochs")

@@ -26,6 +26,7 @@ from obliviate.methods.base import StepInputs, UnlearningMethod, is_one_shot
 from obliviate.training import batches
 from obliviate.training import distributed as dist
 from obliviate.training.checkpoint import Checkpointer, resume_loop, save_due
+from obliviate.training.compile import compile_decoder
 from obliviate.training.hooks import StepHooks
 from obliviate.training.localize import SaliencyMask, name_filter, saliency_mask
 from obliviate.training.logging import StepLog
@@ -102,6 +103,8 @@ class Engine:
             model.gradient_checkpointing_enable()
             model.config.use_cache = False
         self.method.setup(model, generator)
+        if cfg.compile:
+            compile_decoder(model)
         reset_peak_memory()
         start = time.perf_counter()
         reinforced, reinforce_steps = reinforce_stage(self, model, data, pad_id)
