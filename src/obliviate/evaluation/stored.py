@@ -26,7 +26,8 @@ from obliviate.evaluation.scoring import items_hash
 from obliviate.models.embedded import obliviate_home
 
 _CODE_ROOT = Path(__file__).resolve().parents[1]
-_CODE_PARTS = ("evaluation", "data/tokenize.py", "data/types.py", "models/head.py")
+_CODE_PARTS = ("evaluation", "data/tokenize.py", "data/prompting.py", "data/types.py",
+               "models/head.py")
 
 
 def store_dir() -> Path:
@@ -93,6 +94,7 @@ def assess_stored(loaded: Any, datasets: dict[str, list[Example]], suite: Any, *
     """:func:`obliviate.assessment.assess` without reference inputs, read from the store when
     this exact evaluation was done before (see :func:`evaluation_key`)."""
     from obliviate.assessment import assess
+    from obliviate.data.prompting import prompt_format_of
     from obliviate.data.tokenize import tokenize_examples
     from obliviate.evaluation.context import data_format
 
@@ -103,6 +105,7 @@ def assess_stored(loaded: Any, datasets: dict[str, list[Example]], suite: Any, *
     tokenized = {n: tokenize_examples(ex, loaded.tokenizer, max_length, data_format(ex))
                  for n, ex in datasets.items()}
     settings = {"max_new_tokens": max_new_tokens, "batch_size": batch_size,
-                "max_length": max_length, "data_files": data}
+                "max_length": max_length, "data_files": data,
+                "prompt_format": prompt_format_of(loaded.tokenizer).as_dict()}
     key = evaluation_key(loaded.weights_hash, datasets, tokenized, suite, settings)
     return load_or_compute(key, run)
