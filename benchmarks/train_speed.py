@@ -125,8 +125,9 @@ class Side:
             self.method = build_method("npo", {"beta": BETA, "retain_weight": 1.0})
 
     def prepare(self, pair: dict) -> dict:
-        """A copy of ``pair``; obliviate's gets ``ref_logp``, computed before training by the
-        engine (once per epoch's batches: its time is reported apart)."""
+        """A copy of ``pair``; obliviate's gets ``ref_logp``, which the engine computes once
+        before training with the original weights (its time is reported apart). Here it is
+        computed with the weights of the moment: the same work, other values."""
         pair = copy.deepcopy(pair)
         if self.name == "obliviate":
             attach_reference_logprobs(self.model, pair["forget"], self.pad, BATCH)
