@@ -2,7 +2,10 @@
 # Mutation testing of the loss functions and the metrics (mutmut 3, from PyPI). Not part of CI:
 # it takes tens of minutes on a laptop. Usage:
 #
-#   scripts/mutation.sh [losses|metrics|methods|all] [max-children]
+#   scripts/mutation.sh [losses|metrics|methods|all|PATH.py] [max-children]
+#
+# PATH.py is one file under src/obliviate (e.g. src/obliviate/evaluation/metrics/mia.py); it is
+# tested with the metric tests when it is a metric file and with the loss tests otherwise.
 #
 # It works in a scratch copy (never in the checkout): copies src/, tests/ and pyproject.toml,
 # writes a setup.cfg [mutmut] section that mutates only the chosen files and runs only the fast
@@ -32,7 +35,9 @@ case "$target" in
   methods) files="$methods_files"; tests="$methods_tests" ;;
   metrics) files="$metrics_files"; tests="$metrics_tests" ;;
   all)     files="$losses_files $metrics_files"; tests="$losses_tests $metrics_tests" ;;
-  *) echo "usage: $0 [losses|metrics|methods|all] [max-children]" >&2; exit 2 ;;
+  src/obliviate/evaluation/metrics/*.py) files="$target"; tests="$metrics_tests" ;;
+  src/obliviate/*.py) files="$target"; tests="$methods_tests" ;;
+  *) echo "usage: $0 [losses|metrics|methods|all|src/obliviate/PATH.py] [max-children]" >&2; exit 2 ;;
 esac
 
 mkdir -p "$work"
