@@ -12,7 +12,7 @@ from torch import nn
 from obliviate.data.types import IGNORE_INDEX, Batch
 from obliviate.errors import ConfigError
 from obliviate.methods.base import LossOutput, StepInputs
-from obliviate.methods.losses import shift_logprobs
+from obliviate.methods.losses import masked_nll, shift_logprobs
 from obliviate.models.head import logits_at, next_token_positions
 
 
@@ -80,6 +80,28 @@ def require_reference(inputs: StepInputs, method: str) -> nn.Module:
     return inputs.reference
 
 
+def batch_nll(model: nn.Module, batch: Batch) -> torch.Tensor:
+    """Mean token NLL of ``model`` on a padded batch's targets (:func:`masked_nll` of its full
+    logits)."""
+    return masked_nll(logits_of(model, batch), batch["labels"])
+
+
+def forget_parts(forget_loss: torch.Tensor, logits: torch.Tensor, labels: torch.Tensor
+                 ) -> dict[str, float]:
+    """The usual first log parts of a step: ``forget_loss`` and the forget NLL of ``logits``
+    (detached)."""
+    return {"forget_loss": forget_loss.item(),
+            "forget_nll": masked_nll(logits.detach(), labels).item()}
+
+
+def renamed_part(out: LossOutput, old: str, new: str) -> LossOutput:
+    """``out`` with its part ``old`` logged as ``new`` (moved to the end), for a method that
+    wraps another one (AltPO around DPO, RMU-LAT around RMU / NPO)."""
+    parts = dict(out.parts)
+    parts[new] = parts.pop(old)
+    return LossOutput(out.loss, parts)
+
+
 def retain_nll(model: nn.Module, inputs: StepInputs, weight: float) -> torch.Tensor | None:
     """NLL on the retain batch when there is one and ``weight > 0``, else ``None``."""
     if inputs.retain is None or weight <= 0:
@@ -98,6 +120,31 @@ def check_number(method: str, name: str, value: object, *, positive: bool = Fals
     if non_negative and value < 0:
         raise ConfigError(f"{method}: {name} must be >= 0, got {value!r}.")
     return float(value)
+
+
+def check_fields(method: object, *names: str, positive: bool = False,
+                 non_negative: bool = False) -> None:
+    """:func:`check_number` on each named field of a method dataclass, in order, storing the
+    checked float back (for ``__post_init__``)."""
+    for name in names:
+        value = check_number(method.name, name, getattr(method, name), positive=positive,
+                             non_negative=non_negative)
+        setattr(method, name, value)
+
+
+def check_int(method: str, name: str, value: object, minimum: int) -> int:
+    """Check one integer hyper-parameter (booleans refused); raise ConfigError naming the method
+    and field."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ConfigError(f"{method}: {name} must be an integer >= {minimum}, got {value!r}.")
+    return value
+
+
+def check_flag(method: str, name: str, value: object) -> bool:
+    """Check one true/false hyper-parameter; raise ConfigError naming the method and field."""
+    if not isinstance(value, bool):
+        raise ConfigError(f"{method}: {name} must be true or false, got {value!r}.")
+    return value
 
 
 def decoder_layers(model: nn.Module) -> nn.ModuleList:

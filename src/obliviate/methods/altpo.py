@@ -28,7 +28,7 @@ import torch
 from torch import nn
 
 from obliviate.errors import ConfigError
-from obliviate.methods._common import check_number
+from obliviate.methods._common import check_fields, check_int, renamed_part
 from obliviate.methods.base import LossOutput, Needs, StepInputs, register_method
 from obliviate.methods.dpo_idk import DPOIdk
 
@@ -61,12 +61,9 @@ class AltPO:
     needs: ClassVar[Needs] = Needs(reference_logprobs=True, alternate_answers=True)
 
     def __post_init__(self) -> None:
-        for key in ("alternates", "alt_max_new_tokens"):
-            value = getattr(self, key)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigError(f"altpo: {key} must be an integer >= 1, got {value!r}.")
-        self.alt_temperature = check_number(self.name, "alt_temperature", self.alt_temperature,
-                                            positive=True)
+        check_int(self.name, "alternates", self.alternates, 1)
+        check_int(self.name, "alt_max_new_tokens", self.alt_max_new_tokens, 1)
+        check_fields(self, "alt_temperature", positive=True)
         self.inner = DPOIdk(beta=self.beta, retain_weight=self.retain_weight)
         self.beta, self.retain_weight = self.inner.beta, self.inner.retain_weight
 
@@ -78,7 +75,4 @@ class AltPO:
             raise ConfigError("altpo needs the forget questions paired with generated alternate "
                               "answers (StepInputs.idk); run it through `obliviate run` or "
                               "pipeline.training_data with the model, on QA forget data.")
-        out = self.inner.loss(model, inputs)
-        parts = dict(out.parts)
-        parts["alternate_nll"] = parts.pop("idk_nll")
-        return LossOutput(out.loss, parts)
+        return renamed_part(self.inner.loss(model, inputs), "idk_nll", "alternate_nll")

@@ -21,11 +21,11 @@ from typing import ClassVar
 import torch
 from torch import nn
 
-from obliviate.errors import ConfigError
-from obliviate.methods._common import check_number, logits_of, with_retain
+from obliviate.methods._common import (check_fields, check_int, forget_parts, logits_of,
+                                       with_retain)
 from obliviate.methods.base import LossOutput, Needs, StepInputs, register_method
-from obliviate.methods.losses import (ceu_targets, drop_first_targets, masked_nll,
-                                      soft_cross_entropy, target_rows)
+from obliviate.methods.losses import (ceu_targets, drop_first_targets, soft_cross_entropy,
+                                      target_rows)
 
 
 @register_method
@@ -48,12 +48,8 @@ class CEU:
     needs: ClassVar[Needs] = Needs()
 
     def __post_init__(self) -> None:
-        self.retain_weight = check_number(self.name, "retain_weight", self.retain_weight,
-                                          non_negative=True)
-        n = self.ignore_first_n_answer_tokens
-        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-            raise ConfigError(f"ce_u: ignore_first_n_answer_tokens must be an integer >= 0, "
-                              f"got {n!r}.")
+        check_fields(self, "retain_weight", non_negative=True)
+        check_int(self.name, "ignore_first_n_answer_tokens", self.ignore_first_n_answer_tokens, 0)
 
     def setup(self, model: nn.Module, generator: torch.Generator) -> None:
         """Nothing to prepare."""
@@ -64,6 +60,5 @@ class CEU:
         kept = drop_first_targets(labels, self.ignore_first_n_answer_tokens)
         rows, targets = target_rows(logits, kept)
         forget_loss = soft_cross_entropy(rows, ceu_targets(rows, targets))
-        forget_nll = masked_nll(logits.detach(), labels)
-        parts = {"forget_loss": forget_loss.item(), "forget_nll": forget_nll.item()}
+        parts = forget_parts(forget_loss, logits, labels)
         return with_retain(forget_loss, parts, model, inputs, self.retain_weight)

@@ -19,8 +19,8 @@ import torch
 from torch import nn
 
 from obliviate.errors import ConfigError
-from obliviate.methods._common import (check_number, logits_of, require_batch, require_key,
-                                       retain_nll, sequence_stats)
+from obliviate.methods._common import (check_fields, logits_of, require_batch, require_key,
+                                       sequence_stats, with_retain)
 from obliviate.methods.base import LossOutput, Needs, StepInputs, register_method
 from obliviate.methods.losses import dpo_loss
 
@@ -44,9 +44,8 @@ class DPOIdk:
     needs: ClassVar[Needs] = Needs(reference_logprobs=True, refusals=True)
 
     def __post_init__(self) -> None:
-        self.beta = check_number(self.name, "beta", self.beta, positive=True)
-        self.retain_weight = check_number(self.name, "retain_weight", self.retain_weight,
-                                          non_negative=True)
+        check_fields(self, "beta", positive=True)
+        check_fields(self, "retain_weight", non_negative=True)
 
     def setup(self, model: nn.Module, generator: torch.Generator) -> None:
         """Nothing to prepare."""
@@ -63,11 +62,6 @@ class DPOIdk:
                               f"row for row with the forget batch ({rejected.shape[0]} rows).")
         pref = dpo_loss(chosen, rejected, ref_chosen.to(chosen), ref_rejected.to(rejected),
                         self.beta)
-        total = pref
         parts = {"forget_loss": pref.item(), "idk_nll": idk_nll.item(),
                  "forget_nll": forget_nll.item()}
-        retain = retain_nll(model, inputs, self.retain_weight)
-        if retain is not None:
-            total = total + self.retain_weight * retain
-            parts["retain_loss"] = retain.item()
-        return LossOutput(total, parts)
+        return with_retain(pref, parts, model, inputs, self.retain_weight)

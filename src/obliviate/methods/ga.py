@@ -13,9 +13,8 @@ from typing import ClassVar
 import torch
 from torch import nn
 
-from obliviate.methods._common import logits_of
+from obliviate.methods._common import batch_nll
 from obliviate.methods.base import LossOutput, Needs, StepInputs, register_method
-from obliviate.methods.losses import masked_nll
 
 
 @register_method
@@ -33,5 +32,5 @@ class GradientAscent:
         """Nothing to prepare."""
 
     def loss(self, model: nn.Module, inputs: StepInputs) -> LossOutput:
-        nll = masked_nll(logits_of(model, inputs.forget), inputs.forget["labels"])
+        nll = batch_nll(model, inputs.forget)
         return LossOutput(-nll, {"forget_loss": -nll.item(), "forget_nll": nll.item()})

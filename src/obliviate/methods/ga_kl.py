@@ -13,10 +13,10 @@ from typing import ClassVar
 import torch
 from torch import nn
 
-from obliviate.methods._common import (check_number, frozen_logits, logits_of, require_batch,
-                                       require_reference)
+from obliviate.methods._common import (batch_nll, check_fields, frozen_logits, logits_of,
+                                       require_batch, require_reference)
 from obliviate.methods.base import LossOutput, Needs, StepInputs, register_method
-from obliviate.methods.losses import masked_nll, token_kl
+from obliviate.methods.losses import token_kl
 
 
 @register_method
@@ -36,8 +36,7 @@ class GradAscentKL:
     needs: ClassVar[Needs] = Needs(retain=True, reference_model=True)
 
     def __post_init__(self) -> None:
-        self.retain_weight = check_number(self.name, "retain_weight", self.retain_weight,
-                                          non_negative=True)
+        check_fields(self, "retain_weight", non_negative=True)
 
     def setup(self, model: nn.Module, generator: torch.Generator) -> None:
         """Nothing to prepare."""
@@ -45,7 +44,7 @@ class GradAscentKL:
     def loss(self, model: nn.Module, inputs: StepInputs) -> LossOutput:
         retain = require_batch(inputs, "retain", self.name)
         reference = require_reference(inputs, self.name)
-        forget_nll = masked_nll(logits_of(model, inputs.forget), inputs.forget["labels"])
+        forget_nll = batch_nll(model, inputs.forget)
         kl = token_kl(logits_of(model, retain), frozen_logits(reference, retain), retain["labels"])
         total = -forget_nll + self.retain_weight * kl
         parts = {"forget_loss": -forget_nll.item(), "retain_kl": kl.item(),

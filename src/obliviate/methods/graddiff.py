@@ -12,9 +12,8 @@ from typing import ClassVar
 import torch
 from torch import nn
 
-from obliviate.methods._common import check_number, logits_of, require_batch
+from obliviate.methods._common import batch_nll, check_fields, require_batch
 from obliviate.methods.base import LossOutput, Needs, StepInputs, register_method
-from obliviate.methods.losses import masked_nll
 
 
 @register_method
@@ -34,16 +33,15 @@ class GradDiff:
     needs: ClassVar[Needs] = Needs(retain=True)
 
     def __post_init__(self) -> None:
-        self.retain_weight = check_number(self.name, "retain_weight", self.retain_weight,
-                                          non_negative=True)
+        check_fields(self, "retain_weight", non_negative=True)
 
     def setup(self, model: nn.Module, generator: torch.Generator) -> None:
         """Nothing to prepare."""
 
     def loss(self, model: nn.Module, inputs: StepInputs) -> LossOutput:
         retain = require_batch(inputs, "retain", self.name)
-        forget_nll = masked_nll(logits_of(model, inputs.forget), inputs.forget["labels"])
-        retain_nll = masked_nll(logits_of(model, retain), retain["labels"])
+        forget_nll = batch_nll(model, inputs.forget)
+        retain_nll = batch_nll(model, retain)
         total = -forget_nll + self.retain_weight * retain_nll
         parts = {"forget_loss": -forget_nll.item(), "retain_loss": retain_nll.item(),
                  "forget_nll": forget_nll.item()}

@@ -13,9 +13,8 @@ from typing import ClassVar
 import torch
 from torch import nn
 
-from obliviate.methods._common import check_number, logits_of, require_batch, retain_nll
+from obliviate.methods._common import batch_nll, check_fields, require_batch, with_retain
 from obliviate.methods.base import LossOutput, Needs, StepInputs, register_method
-from obliviate.methods.losses import masked_nll
 
 
 @register_method
@@ -35,21 +34,15 @@ class IDK:
     needs: ClassVar[Needs] = Needs(refusals=True)
 
     def __post_init__(self) -> None:
-        self.retain_weight = check_number(self.name, "retain_weight", self.retain_weight,
-                                          non_negative=True)
+        check_fields(self, "retain_weight", non_negative=True)
 
     def setup(self, model: nn.Module, generator: torch.Generator) -> None:
         """Nothing to prepare."""
 
     def loss(self, model: nn.Module, inputs: StepInputs) -> LossOutput:
         idk = require_batch(inputs, "idk", self.name)
-        idk_nll = masked_nll(logits_of(model, idk), idk["labels"])
+        idk_nll = batch_nll(model, idk)
         with torch.no_grad():
-            forget_nll = masked_nll(logits_of(model, inputs.forget), inputs.forget["labels"])
-        total = idk_nll
+            forget_nll = batch_nll(model, inputs.forget)
         parts = {"idk_loss": idk_nll.item(), "forget_nll": forget_nll.item()}
-        retain = retain_nll(model, inputs, self.retain_weight)
-        if retain is not None:
-            total = total + self.retain_weight * retain
-            parts["retain_loss"] = retain.item()
-        return LossOutput(total, parts)
+        return with_retain(idk_nll, parts, model, inputs, self.retain_weight)

@@ -30,9 +30,8 @@ from torch import nn
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
 from obliviate.errors import ConfigError
-from obliviate.methods._common import check_number, logits_of
+from obliviate.methods._common import batch_nll, check_fields, check_int, check_number
 from obliviate.methods.base import Needs, OneShotContext, register_method
-from obliviate.methods.losses import masked_nll
 from obliviate.training import ihvp
 
 
@@ -65,12 +64,9 @@ class Influence:
             raise ConfigError(f"influence: solver must be 'lissa' or 'diagonal', got {self.solver!r}.")
         if self.weight is not None:
             self.weight = check_number(self.name, "weight", self.weight, positive=True)
-        if isinstance(self.lissa_depth, bool) or not isinstance(self.lissa_depth, int) \
-                or self.lissa_depth < 1:
-            raise ConfigError(f"influence: lissa_depth must be an integer >= 1, got "
-                              f"{self.lissa_depth!r}.")
-        self.lissa_scale = check_number(self.name, "lissa_scale", self.lissa_scale, positive=True)
-        self.damping = check_number(self.name, "damping", self.damping, non_negative=True)
+        check_int(self.name, "lissa_depth", self.lissa_depth, 1)
+        check_fields(self, "lissa_scale", positive=True)
+        check_fields(self, "damping", non_negative=True)
 
     def setup(self, model: nn.Module, generator: torch.Generator) -> None:
         """Nothing to prepare."""
@@ -98,8 +94,7 @@ class Influence:
 
         def hvp(v, j):
             batch = retain[j % len(retain)]
-            return ihvp.hvp_on(lambda: masked_nll(logits_of(model, batch), batch["labels"]),
-                               params, v)
+            return ihvp.hvp_on(lambda: batch_nll(model, batch), params, v)
 
         return ihvp.lissa(hvp, g, self.lissa_depth, self.lissa_scale, self.damping)
 
@@ -109,7 +104,7 @@ def _mean_gradient(model, params, batches) -> list[torch.Tensor]:
     total, rows = [torch.zeros_like(p) for p in params], 0
     for batch in batches:
         n = batch["input_ids"].shape[0]
-        loss = masked_nll(logits_of(model, batch), batch["labels"])
+        loss = batch_nll(model, batch)
         for t, gr in zip(total, ihvp.gradient(loss, params)):
             t.add_(gr, alpha=n)
         rows += n
@@ -129,7 +124,7 @@ def empirical_fisher(model, params, batches) -> list[torch.Tensor]:
     fisher, count = [torch.zeros_like(p) for p in params], 0
     for batch in batches:
         for row in _rows(batch):
-            loss = masked_nll(logits_of(model, row), row["labels"])
+            loss = batch_nll(model, row)
             for f, gr in zip(fisher, ihvp.gradient(loss, params)):
                 f.add_(gr * gr)
             count += 1

@@ -27,10 +27,10 @@ import torch
 from torch import nn
 
 from obliviate.errors import ConfigError
-from obliviate.methods._common import (check_number, frozen_logits, logits_of, require_batch,
-                                       require_reference)
+from obliviate.methods._common import (batch_nll, check_fields, frozen_logits, logits_of,
+                                       require_batch, require_reference)
 from obliviate.methods.base import LossOutput, Needs, StepInputs, register_method
-from obliviate.methods.losses import masked_nll, token_kl
+from obliviate.methods.losses import token_kl
 
 
 @register_method
@@ -55,10 +55,7 @@ class LLMU:
     needs: ClassVar[Needs] = Needs(retain=True, reference_model=True, random_answers=True)
 
     def __post_init__(self) -> None:
-        for field_name in ("forget_weight", "random_weight", "retain_weight"):
-            value = check_number(self.name, field_name, getattr(self, field_name),
-                                 non_negative=True)
-            setattr(self, field_name, value)
+        check_fields(self, "forget_weight", "random_weight", "retain_weight", non_negative=True)
 
     def setup(self, model: nn.Module, generator: torch.Generator) -> None:
         """Nothing to prepare."""
@@ -71,8 +68,8 @@ class LLMU:
                               "(StepInputs.idk, built by pipeline.training_data for methods that "
                               "declare needs.random_answers); use QA forget data and a retain set.")
         reference = require_reference(inputs, self.name)
-        forget_nll = masked_nll(logits_of(model, inputs.forget), inputs.forget["labels"])
-        random_nll = masked_nll(logits_of(model, random), random["labels"])
+        forget_nll = batch_nll(model, inputs.forget)
+        random_nll = batch_nll(model, random)
         kl = token_kl(logits_of(model, retain), frozen_logits(reference, retain),
                       retain["labels"])
         total = (-self.forget_weight * forget_nll + self.random_weight * random_nll

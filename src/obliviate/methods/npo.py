@@ -20,7 +20,7 @@ from typing import ClassVar
 import torch
 from torch import nn
 
-from obliviate.methods._common import check_number, require_key, retain_nll, target_stats
+from obliviate.methods._common import check_fields, require_key, target_stats, with_retain
 from obliviate.methods.base import LossOutput, Needs, StepInputs, register_method
 from obliviate.methods.losses import npo_loss
 
@@ -44,9 +44,8 @@ class NPO:
     needs: ClassVar[Needs] = Needs(reference_logprobs=True)
 
     def __post_init__(self) -> None:
-        self.beta = check_number(self.name, "beta", self.beta, positive=True)
-        self.retain_weight = check_number(self.name, "retain_weight", self.retain_weight,
-                                          non_negative=True)
+        check_fields(self, "beta", positive=True)
+        check_fields(self, "retain_weight", non_negative=True)
 
     def setup(self, model: nn.Module, generator: torch.Generator) -> None:
         """Nothing to prepare."""
@@ -56,9 +55,4 @@ class NPO:
         logp, _, forget_nll = target_stats(model, inputs.forget)
         forget_loss = npo_loss(logp, ref_logp.to(logp), self.beta)
         parts = {"forget_loss": forget_loss.item(), "forget_nll": forget_nll.item()}
-        total = forget_loss
-        retain = retain_nll(model, inputs, self.retain_weight)
-        if retain is not None:
-            total = total + self.retain_weight * retain
-            parts["retain_loss"] = retain.item()
-        return LossOutput(total, parts)
+        return with_retain(forget_loss, parts, model, inputs, self.retain_weight)

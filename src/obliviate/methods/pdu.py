@@ -31,7 +31,7 @@ import torch
 from torch import nn
 
 from obliviate.errors import ConfigError
-from obliviate.methods._common import check_number, logits_of, require_batch
+from obliviate.methods._common import batch_nll, check_fields, logits_of, require_batch
 from obliviate.methods.base import LossOutput, Needs, StepInputs, register_method
 from obliviate.methods.losses import masked_nll, pdu_forget_loss
 
@@ -63,15 +63,9 @@ class PDU:
     needs: ClassVar[Needs] = Needs(retain=True)
 
     def __post_init__(self) -> None:
-        self.retain_loss_eps = check_number(self.name, "retain_loss_eps", self.retain_loss_eps,
-                                            non_negative=True)
-        self.forget_weight = check_number(self.name, "forget_weight", self.forget_weight,
-                                          positive=True)
-        self.dual_init = check_number(self.name, "dual_init", self.dual_init, non_negative=True)
-        self.dual_step_size = check_number(self.name, "dual_step_size", self.dual_step_size,
-                                           non_negative=True)
-        self.dual_warmup_epochs = check_number(self.name, "dual_warmup_epochs",
-                                               self.dual_warmup_epochs, non_negative=True)
+        check_fields(self, "retain_loss_eps", non_negative=True)
+        check_fields(self, "forget_weight", positive=True)
+        check_fields(self, "dual_init", "dual_step_size", "dual_warmup_epochs", non_negative=True)
 
     def setup(self, model: nn.Module, generator: torch.Generator) -> None:
         """Start the dual variable at ``dual_init``."""
@@ -83,7 +77,7 @@ class PDU:
         retain = require_batch(inputs, "retain", self.name)
         logits = logits_of(model, inputs.forget)
         forget_loss = pdu_forget_loss(logits, inputs.forget["labels"])
-        retain_nll = masked_nll(logits_of(model, retain), retain["labels"])
+        retain_nll = batch_nll(model, retain)
         violation = retain_nll - self.retain_loss_eps
         total = self.forget_weight * forget_loss + self.dual * violation
         parts = {"forget_loss": forget_loss.item(), "retain_loss": retain_nll.item(),

@@ -31,7 +31,7 @@ from torch import nn
 
 from obliviate.data.types import IGNORE_INDEX, Batch
 from obliviate.errors import ConfigError
-from obliviate.methods._common import check_number, require_batch, require_reference
+from obliviate.methods._common import check_fields, check_int, require_batch, require_reference
 from obliviate.methods.base import LossOutput, Needs, StepInputs, register_method
 from obliviate.methods.losses import masked_nll, rmu_forget_loss, rmu_retain_loss
 
@@ -73,11 +73,9 @@ class RMU:
     needs: ClassVar[Needs] = Needs(retain=True, reference_model=True)
 
     def __post_init__(self) -> None:
-        if isinstance(self.layer, bool) or not isinstance(self.layer, int) or self.layer < 0:
-            raise ConfigError(f"rmu: layer must be an integer >= 0, got {self.layer!r}.")
-        self.steering_coeff = check_number(self.name, "steering_coeff", self.steering_coeff,
-                                           positive=True)
-        self.alpha = check_number(self.name, "alpha", self.alpha, non_negative=True)
+        check_int(self.name, "layer", self.layer, 0)
+        check_fields(self, "steering_coeff", positive=True)
+        check_fields(self, "alpha", non_negative=True)
         if self.trainable_layers is not None:
             layers = tuple(self.trainable_layers)
             if not layers or any(isinstance(i, bool) or not isinstance(i, int) or i < 0

@@ -39,16 +39,11 @@ from torch import nn
 
 from obliviate.data.types import Batch
 from obliviate.errors import ConfigError
-from obliviate.methods._common import check_number, decoder_layers, logits_of
+from obliviate.methods._common import (batch_nll, check_fields, check_int, decoder_layers,
+                                       renamed_part)
 from obliviate.methods.base import LossOutput, Needs, StepInputs, register_method
-from obliviate.methods.losses import masked_nll
 from obliviate.methods.npo import NPO
 from obliviate.methods.rmu import RMU
-
-
-def _check_int(key: str, value: object, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ConfigError(f"rmu_lat: {key} must be an integer >= {minimum}, got {value!r}.")
 
 
 @contextmanager
@@ -124,11 +119,10 @@ class RMULAT:
     def __post_init__(self) -> None:
         if self.base not in ("rmu", "npo"):
             raise ConfigError(f"rmu_lat: base must be 'rmu' or 'npo', got {self.base!r}.")
-        self.epsilon = check_number(self.name, "epsilon", self.epsilon, positive=True)
-        self.adv_lr = check_number(self.name, "adv_lr", self.adv_lr, positive=True)
-        _check_int("adv_steps", self.adv_steps, minimum=1)
+        check_fields(self, "epsilon", "adv_lr", positive=True)
+        check_int(self.name, "adv_steps", self.adv_steps, 1)
         if self.adv_layer is not None:
-            _check_int("adv_layer", self.adv_layer, minimum=0)
+            check_int(self.name, "adv_layer", self.adv_layer, 0)
         if self.base == "rmu":
             self.inner = RMU(layer=self.layer, steering_coeff=self.steering_coeff,
                              alpha=self.alpha, trainable_layers=self.trainable_layers,
@@ -167,9 +161,8 @@ class RMULAT:
         layer = decoder_layers(model)[self.attacked_layer]
         delta, clean_nll = self._attack(model, layer, inputs.forget)
         with perturbed(model, layer, inputs.forget["input_ids"], delta):
-            out = self.inner.loss(model, inputs)
-        parts = dict(out.parts)
-        parts["attacked_forget_nll"] = parts.pop("forget_nll")
+            out = renamed_part(self.inner.loss(model, inputs), "forget_nll", "attacked_forget_nll")
+        parts = out.parts
         parts["forget_nll"] = clean_nll
         parts["delta_norm"] = delta.norm(dim=-1).mean().item()
         return LossOutput(out.loss, parts)
@@ -184,7 +177,7 @@ class RMULAT:
         clean = float("nan")
         for step in range(self.adv_steps):
             with perturbed(model, layer, ids, delta):
-                nll = masked_nll(logits_of(model, forget), forget["labels"])
+                nll = batch_nll(model, forget)
             if step == 0:
                 clean = nll.item()
             (grad,) = torch.autograd.grad(nll, delta)

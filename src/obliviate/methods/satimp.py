@@ -20,9 +20,9 @@ from typing import ClassVar
 import torch
 from torch import nn
 
-from obliviate.methods._common import check_number, logits_of, with_retain
+from obliviate.methods._common import check_fields, forget_parts, logits_of, with_retain
 from obliviate.methods.base import LossOutput, Needs, StepInputs, register_method
-from obliviate.methods.losses import masked_nll, satimp_loss
+from obliviate.methods.losses import satimp_loss
 
 
 @register_method
@@ -49,12 +49,9 @@ class SatImp:
     needs: ClassVar[Needs] = Needs()
 
     def __post_init__(self) -> None:
-        self.beta1 = check_number(self.name, "beta1", self.beta1, non_negative=True)
-        self.beta2 = check_number(self.name, "beta2", self.beta2, non_negative=True)
-        self.forget_weight = check_number(self.name, "forget_weight", self.forget_weight,
-                                          positive=True)
-        self.retain_weight = check_number(self.name, "retain_weight", self.retain_weight,
-                                          non_negative=True)
+        check_fields(self, "beta1", "beta2", non_negative=True)
+        check_fields(self, "forget_weight", positive=True)
+        check_fields(self, "retain_weight", non_negative=True)
 
     def setup(self, model: nn.Module, generator: torch.Generator) -> None:
         """Nothing to prepare."""
@@ -63,7 +60,6 @@ class SatImp:
         logits = logits_of(model, inputs.forget)
         labels = inputs.forget["labels"]
         forget_loss = satimp_loss(logits, labels, self.beta1, self.beta2)
-        forget_nll = masked_nll(logits.detach(), labels)
-        parts = {"forget_loss": forget_loss.item(), "forget_nll": forget_nll.item()}
+        parts = forget_parts(forget_loss, logits, labels)
         return with_retain(self.forget_weight * forget_loss, parts, model, inputs,
                            self.retain_weight)

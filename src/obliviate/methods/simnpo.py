@@ -20,7 +20,7 @@ from typing import ClassVar
 import torch
 from torch import nn
 
-from obliviate.methods._common import check_number, logits_of, retain_nll, sequence_stats
+from obliviate.methods._common import check_fields, logits_of, sequence_stats, with_retain
 from obliviate.methods.base import LossOutput, Needs, StepInputs, register_method
 from obliviate.methods.losses import simnpo_loss
 
@@ -48,12 +48,10 @@ class SimNPO:
     needs: ClassVar[Needs] = Needs()
 
     def __post_init__(self) -> None:
-        self.beta = check_number(self.name, "beta", self.beta, positive=True)
-        self.gamma = check_number(self.name, "gamma", self.gamma, non_negative=True)
-        self.forget_weight = check_number(self.name, "forget_weight", self.forget_weight,
-                                          positive=True)
-        self.retain_weight = check_number(self.name, "retain_weight", self.retain_weight,
-                                          non_negative=True)
+        check_fields(self, "beta", positive=True)
+        check_fields(self, "gamma", non_negative=True)
+        check_fields(self, "forget_weight", positive=True)
+        check_fields(self, "retain_weight", non_negative=True)
 
     def setup(self, model: nn.Module, generator: torch.Generator) -> None:
         """Nothing to prepare."""
@@ -62,10 +60,6 @@ class SimNPO:
         logp, n_tokens, forget_nll = sequence_stats(logits_of(model, inputs.forget),
                                                     inputs.forget["labels"])
         forget_loss = simnpo_loss(logp, n_tokens, self.beta, self.gamma)
-        total = self.forget_weight * forget_loss
         parts = {"forget_loss": forget_loss.item(), "forget_nll": forget_nll.item()}
-        retain = retain_nll(model, inputs, self.retain_weight)
-        if retain is not None:
-            total = total + self.retain_weight * retain
-            parts["retain_loss"] = retain.item()
-        return LossOutput(total, parts)
+        return with_retain(self.forget_weight * forget_loss, parts, model, inputs,
+                           self.retain_weight)

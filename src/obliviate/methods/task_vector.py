@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from obliviate.errors import ConfigError
-from obliviate.methods._common import check_number
+from obliviate.methods._common import check_fields, check_flag, check_int, check_number
 from obliviate.methods.base import Needs, OneShotContext, register_method
 
 _LORA_A = ("lora_A", "lora_embedding_A")
@@ -64,17 +64,9 @@ class TaskVector:
     needs: ClassVar[Needs] = Needs(reinforced_model=True)
 
     def __post_init__(self) -> None:
-        self.scale = check_number(self.name, "scale", self.scale, positive=True)
-        self.retain_tolerance = check_number(self.name, "retain_tolerance",
-                                             self.retain_tolerance, positive=True)
-        self.reinforce_lr = check_number(self.name, "reinforce_lr", self.reinforce_lr,
-                                         positive=True)
-        if not isinstance(self.search, bool):
-            raise ConfigError(f"task_vector: search must be true or false, got {self.search!r}.")
-        if isinstance(self.reinforce_steps, bool) or not isinstance(self.reinforce_steps, int) \
-                or self.reinforce_steps < 1:
-            raise ConfigError("task_vector: reinforce_steps must be an integer >= 1, got "
-                              f"{self.reinforce_steps!r}.")
+        check_fields(self, "scale", "retain_tolerance", "reinforce_lr", positive=True)
+        check_flag(self.name, "search", self.search)
+        check_int(self.name, "reinforce_steps", self.reinforce_steps, 1)
         grid = tuple(self.grid) if isinstance(self.grid, (list, tuple)) else ()
         if not grid:
             raise ConfigError(f"task_vector: grid must be a non-empty list, got {self.grid!r}.")

@@ -21,10 +21,10 @@ from typing import ClassVar
 import torch
 from torch import nn
 
-from obliviate.methods._common import (check_number, frozen_logits, logits_of,
+from obliviate.methods._common import (check_fields, forget_parts, frozen_logits, logits_of,
                                        require_reference, with_retain)
 from obliviate.methods.base import LossOutput, Needs, StepInputs, register_method
-from obliviate.methods.losses import masked_nll, soft_cross_entropy, target_rows, undial_targets
+from obliviate.methods.losses import soft_cross_entropy, target_rows, undial_targets
 
 
 @register_method
@@ -47,9 +47,7 @@ class UNDIAL:
     needs: ClassVar[Needs] = Needs(reference_model=True)
 
     def __post_init__(self) -> None:
-        self.gamma = check_number(self.name, "gamma", self.gamma, non_negative=True)
-        self.retain_weight = check_number(self.name, "retain_weight", self.retain_weight,
-                                          non_negative=True)
+        check_fields(self, "gamma", "retain_weight", non_negative=True)
 
     def setup(self, model: nn.Module, generator: torch.Generator) -> None:
         """Nothing to prepare."""
@@ -61,6 +59,5 @@ class UNDIAL:
         rows, targets = target_rows(logits, labels)
         ref_rows, _ = target_rows(frozen_logits(reference, inputs.forget), labels)
         forget_loss = soft_cross_entropy(rows, undial_targets(ref_rows, targets, self.gamma))
-        forget_nll = masked_nll(logits.detach(), labels)
-        parts = {"forget_loss": forget_loss.item(), "forget_nll": forget_nll.item()}
+        parts = forget_parts(forget_loss, logits, labels)
         return with_retain(forget_loss, parts, model, inputs, self.retain_weight)

@@ -19,9 +19,9 @@ from typing import ClassVar
 import torch
 from torch import nn
 
-from obliviate.methods._common import check_number, logits_of, with_retain
+from obliviate.methods._common import check_fields, forget_parts, logits_of, with_retain
 from obliviate.methods.base import LossOutput, Needs, StepInputs, register_method
-from obliviate.methods.losses import masked_nll, wga_loss
+from obliviate.methods.losses import wga_loss
 
 
 @register_method
@@ -43,9 +43,7 @@ class WGA:
     needs: ClassVar[Needs] = Needs()
 
     def __post_init__(self) -> None:
-        self.beta = check_number(self.name, "beta", self.beta, non_negative=True)
-        self.retain_weight = check_number(self.name, "retain_weight", self.retain_weight,
-                                          non_negative=True)
+        check_fields(self, "beta", "retain_weight", non_negative=True)
 
     def setup(self, model: nn.Module, generator: torch.Generator) -> None:
         """Nothing to prepare."""
@@ -54,6 +52,5 @@ class WGA:
         logits = logits_of(model, inputs.forget)
         labels = inputs.forget["labels"]
         forget_loss = wga_loss(logits, labels, self.beta)
-        forget_nll = masked_nll(logits.detach(), labels)
-        parts = {"forget_loss": forget_loss.item(), "forget_nll": forget_nll.item()}
+        parts = forget_parts(forget_loss, logits, labels)
         return with_retain(forget_loss, parts, model, inputs, self.retain_weight)

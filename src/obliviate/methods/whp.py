@@ -41,9 +41,10 @@ from torch import nn
 from obliviate.data.types import IGNORE_INDEX, Example
 from obliviate.errors import ConfigError
 from obliviate.methods._anchors import load_anchor_terms, source_index, translate_examples
-from obliviate.methods._common import check_number, logits_of, require_reference
+from obliviate.methods._common import (check_fields, check_flag, check_int, forget_parts,
+                                       logits_of, require_reference)
 from obliviate.methods.base import LossOutput, Needs, StepInputs, register_method
-from obliviate.methods.losses import masked_nll, soft_cross_entropy, whp_generic_logits
+from obliviate.methods.losses import soft_cross_entropy, whp_generic_logits
 
 
 @register_method
@@ -73,14 +74,10 @@ class WHP:
     needs: ClassVar[Needs] = Needs(reference_model=True, reinforced_model=True)
 
     def __post_init__(self) -> None:
-        self.alpha = check_number(self.name, "alpha", self.alpha, non_negative=True)
-        self.reinforce_lr = check_number(self.name, "reinforce_lr", self.reinforce_lr,
-                                         positive=True)
-        steps = self.reinforce_steps
-        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-            raise ConfigError(f"whp: reinforce_steps must be an integer >= 1, got {steps!r}.")
-        if not isinstance(self.soft_labels, bool):
-            raise ConfigError(f"whp: soft_labels must be true or false, got {self.soft_labels!r}.")
+        check_fields(self, "alpha", non_negative=True)
+        check_fields(self, "reinforce_lr", positive=True)
+        check_int(self.name, "reinforce_steps", self.reinforce_steps, 1)
+        check_flag(self.name, "soft_labels", self.soft_labels)
         if self.anchor_terms_path is not None:
             if not isinstance(self.anchor_terms_path, str) or not self.anchor_terms_path:
                 raise ConfigError("whp: anchor_terms_path must be a file path or "
@@ -112,9 +109,8 @@ class WHP:
             forget_loss = soft_cross_entropy(student, F.softmax(generic, dim=-1))
         else:
             forget_loss = F.cross_entropy(student, generic.argmax(dim=-1))
-        forget_nll = masked_nll(logits.detach(), labels)
-        parts = {"forget_loss": forget_loss.item(), "forget_nll": forget_nll.item(),
-                 "generic_positions": float(keep.sum().item())}
+        parts = forget_parts(forget_loss, logits, labels)
+        parts["generic_positions"] = float(keep.sum().item())
         return LossOutput(forget_loss, parts)
 
     def _generic(self, forget, inputs: StepInputs, reference: nn.Module
