@@ -72,9 +72,10 @@ class StepInputs:
     extras: dict[str, object] = field(default_factory=dict)
 
 
-class UnlearningMethod(Protocol):
-    """The method protocol. ``setup`` runs once on the model before the first step (for example
-    to draw RMU's random direction); ``loss`` runs every step."""
+class MethodInfo(Protocol):
+    """What every method declares (both protocols below): its name, family, one-line summary,
+    paper and needs, and ``setup``, run once on the model before training (for example to draw
+    RMU's random direction)."""
 
     name: ClassVar[str]
     family: ClassVar[str]
@@ -83,6 +84,10 @@ class UnlearningMethod(Protocol):
     needs: ClassVar[Needs]
 
     def setup(self, model: nn.Module, generator: torch.Generator) -> None: ...
+
+
+class UnlearningMethod(MethodInfo, Protocol):
+    """The method protocol: :class:`MethodInfo`, and ``loss``, which runs every step."""
 
     def loss(self, model: nn.Module, inputs: StepInputs) -> LossOutput: ...
 
@@ -110,25 +115,17 @@ class OneShotContext:
     n_retain: int = 0
 
 
-class OneShotMethod(Protocol):
+class OneShotMethod(MethodInfo, Protocol):
     """A second, optional protocol for methods that edit the weights in one go instead of taking
     loss steps (task arithmetic, influence-function updates).
 
-    Such a method has the same class attributes and ``setup`` as :class:`UnlearningMethod`, and an
-    ``apply(model, ctx)`` in place of ``loss``. When a method has ``apply``, the engine prepares
+    Such a method has :class:`MethodInfo`'s class attributes and ``setup``, like
+    :class:`UnlearningMethod`, and an ``apply(model, ctx)`` in place of ``loss``. When a method has ``apply``, the engine prepares
     what ``needs`` asks for (the reinforced model included), calls ``apply`` once INSTEAD of the
     loop, and records the returned dict of floats (e.g. the chosen scale) in
     ``TrainResult.method_info``; ``TrainResult.steps`` is 0. ``apply`` never steps an optimizer;
     parameter masks (``localize.saliency``) are re-applied by the engine afterwards.
     """
-
-    name: ClassVar[str]
-    family: ClassVar[str]
-    summary: ClassVar[str]
-    paper: ClassVar[str]
-    needs: ClassVar[Needs]
-
-    def setup(self, model: nn.Module, generator: torch.Generator) -> None: ...
 
     def apply(self, model: nn.Module, ctx: OneShotContext) -> dict[str, float]: ...
 
