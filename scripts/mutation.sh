@@ -24,7 +24,8 @@ losses_files="src/obliviate/methods/losses.py"
 losses_tests="tests/unit/test_losses.py tests/unit/test_losses_families.py
 tests/unit/test_losses_new_methods.py tests/unit/test_methods_formulas.py
 tests/unit/test_methods_dpo_idk.py tests/unit/test_methods_ce_u.py
-tests/unit/test_methods_satimp.py tests/unit/test_methods_pdu.py tests/unit/test_methods_rmu.py"
+tests/unit/test_methods_satimp.py tests/unit/test_methods_pdu.py tests/unit/test_methods_rmu.py
+tests/unit/test_losses_shapes.py"
 methods_files="src/obliviate/methods/*.py"
 methods_tests="$losses_tests tests/unit/test_methods_*.py"
 metrics_files="src/obliviate/evaluation/metrics/*"

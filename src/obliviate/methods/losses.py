@@ -3,9 +3,13 @@
 Conventions: ``logits`` are ``[B, T, V]`` from a causal LM, ``labels`` are ``[B, T]`` with
 ``-100`` (:data:`obliviate.data.types.IGNORE_INDEX`) at prompt and padding positions. As in
 Hugging Face causal LMs, position ``t`` of the logits predicts ``labels[:, t + 1]``. Nothing here
-ever averages over a masked position.
+ever averages over a masked position. Functions that work position by position also accept one
+unbatched sequence (``logits [T, V]``, ``labels [T]``) or more leading axes; the row functions
+take any ``[..., V]``.
 """
 from __future__ import annotations
+
+import math
 
 import torch
 import torch.nn.functional as F
@@ -19,10 +23,10 @@ def shift_logprobs(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Te
     ``logp[b, t] = log softmax(logits[b, t])[labels[b, t+1]]`` where the label is a target and 0
     elsewhere. Computed as ``gather - logsumexp`` so no ``[B, T, V]`` log-softmax is stored.
     """
-    logits = logits[:, :-1].float()
-    targets = labels[:, 1:]
+    logits = logits[..., :-1, :].float()
+    targets = labels[..., 1:]
     mask = targets != IGNORE_INDEX
-    index = targets.masked_fill(~mask, 0).unsqueeze(-1)
+    index = targets.clamp(min=0).unsqueeze(-1)  # -100 -> any valid index; masked below
     picked = torch.gather(logits, -1, index).squeeze(-1)
     logp = picked - torch.logsumexp(logits, dim=-1)
     return logp.masked_fill(~mask, 0.0), mask
@@ -60,7 +64,7 @@ def simnpo_loss(
 
     ``L = mean_b  -(2/beta) * log sigmoid(-(beta/|y|) * log pi(y|x) - gamma)``.
     """
-    length = n_tokens.to(logp_sum.dtype).clamp(min=1)
+    length = n_tokens.clamp(min=1)
     return (-(2.0 / beta) * F.logsigmoid(-(beta / length) * logp_sum - gamma)).mean()
 
 
@@ -91,11 +95,10 @@ def token_kl(logits: torch.Tensor, ref_logits: torch.Tensor, labels: torch.Tenso
     ``KL = sum_v p_ref(v) * (log p_ref(v) - log p_model(v))``. Only positions that predict a
     target token count; only those rows are ever normalised.
     """
-    mask = labels[:, 1:] != IGNORE_INDEX
-    log_q = F.log_softmax(logits[:, :-1][mask].float(), dim=-1)
-    log_p = F.log_softmax(ref_logits[:, :-1][mask].float(), dim=-1)
-    kl = F.kl_div(log_q, log_p, reduction="none", log_target=True).sum(dim=-1)
-    return kl.sum() / mask.sum().clamp(min=1)
+    rows, targets = target_rows(logits, labels)
+    ref_rows, _ = target_rows(ref_logits, labels)
+    kl = F.kl_div(log_probs(rows), log_probs(ref_rows), reduction="sum", log_target=True)
+    return kl / max(targets.numel(), 1)
 
 
 def _masked_mse(h: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -103,7 +106,7 @@ def _masked_mse(h: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> to
     then the mean over sequences (open-unlearning's RMU). A sequence without unmasked
     positions contributes 0."""
     per_position = (h.float() - target.float()).pow(2).mean(dim=-1)
-    keep = mask.to(per_position.dtype)
+    keep = mask.float()
     per_sequence = (per_position * keep).sum(dim=-1) / keep.sum(dim=-1).clamp(min=1)
     return per_sequence.mean()
 
@@ -123,25 +126,31 @@ def rmu_retain_loss(h: torch.Tensor, h_ref: torch.Tensor, mask: torch.Tensor) ->
 
 # --- token-distribution objectives (WHP, UNDIAL, CE-U, WGA) ------------------------------------
 
+def log_probs(logits: torch.Tensor) -> torch.Tensor:
+    """``log softmax`` over the vocabulary (the last axis) in float32, for any ``[..., V]``."""
+    return F.log_softmax(logits.float(), dim=-1)
+
+
 def target_rows(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """The rows of ``logits`` that predict a target token, and those tokens: ``([N, V], [N])``.
 
     Row ``n`` is ``logits[b, t]`` for every ``(b, t)`` with ``labels[b, t + 1] != -100``, in
     row-major order, so rows taken from two models on the same batch line up.
     """
-    mask = labels[:, 1:] != IGNORE_INDEX
-    return logits[:, :-1][mask], labels[:, 1:][mask]
+    targets = labels[..., 1:]
+    mask = targets != IGNORE_INDEX
+    return logits[..., :-1, :][mask], targets[mask]
 
 
 def soft_cross_entropy(logits: torch.Tensor, target_probs: torch.Tensor) -> torch.Tensor:
-    """Mean over rows of ``-sum_v q(v) log softmax(logits)(v)`` for rows ``[N, V]``; the targets
-    ``q`` are treated as constants. Zero rows give 0."""
-    if logits.shape[0] == 0:
-        return logits.sum() * 0.0
-    log_p = F.log_softmax(logits.float(), dim=-1)
+    """Mean over rows of ``-sum_v q(v) log softmax(logits)(v)`` for rows ``[N, V]`` (or any
+    ``[..., V]``: the mean is over all positions); the targets ``q`` are treated as constants.
+    Zero rows give 0."""
+    log_p = log_probs(logits)
     q = target_probs.detach().float()
     # q log p with q = 0 and log p = -inf would be nan; such entries contribute nothing.
-    return -(q * log_p).nan_to_num(nan=0.0, neginf=0.0).sum(dim=-1).mean()
+    terms = torch.where(q > 0, q * log_p, 0.0)
+    return -terms.sum() / max(log_p.shape[:-1].numel(), 1)
 
 
 def whp_generic_logits(base: torch.Tensor, reinforced: torch.Tensor, alpha: float) -> torch.Tensor:
@@ -157,19 +166,18 @@ def whp_generic_logits(base: torch.Tensor, reinforced: torch.Tensor, alpha: floa
 def undial_targets(ref_logits: torch.Tensor, targets: torch.Tensor, gamma: float) -> torch.Tensor:
     """UNDIAL (Dong et al. 2024, arXiv:2402.10052), self-distillation with adjusted logits: the
     teacher distribution ``softmax(z_ref - gamma * onehot(y))`` for rows ``[N, V]`` and target
-    tokens ``[N]``."""
-    adjusted = ref_logits.detach().float().clone()
-    rows = torch.arange(adjusted.shape[0], device=adjusted.device)
-    adjusted[rows, targets] -= gamma
+    tokens ``[N]`` (or any ``[..., V]`` and ``[...]``)."""
+    z = ref_logits.detach().float()
+    index = targets.unsqueeze(-1)
+    adjusted = z.scatter(-1, index, z.gather(-1, index) - gamma)
     return F.softmax(adjusted, dim=-1)
 
 
 def ceu_targets(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """CE-U (Yang et al. 2025, arXiv:2503.01224): the model's own distribution with the true
-    token removed, ``q = softmax(z with z_y := -inf)``, detached; rows ``[N, V]``."""
-    masked = logits.detach().float().clone()
-    rows = torch.arange(masked.shape[0], device=masked.device)
-    masked[rows, targets] = float("-inf")
+    token removed, ``q = softmax(z with z_y := -inf)``, detached; rows ``[N, V]`` (or any
+    ``[..., V]`` with targets ``[...]``)."""
+    masked = logits.detach().float().scatter(-1, targets.unsqueeze(-1), -math.inf)
     return F.softmax(masked, dim=-1)
 
 
@@ -185,9 +193,8 @@ def wga_loss(logits: torch.Tensor, labels: torch.Tensor, beta: float) -> torch.T
 
 def drop_first_targets(labels: torch.Tensor, n: int) -> torch.Tensor:
     """``labels`` with the first ``n`` target tokens of every row set to -100 (CE-U leaves out
-    the first answer token: Yang et al. 2025, arXiv:2503.01224, footnote in section 4)."""
-    if n <= 0:
-        return labels
+    the first answer token: Yang et al. 2025, arXiv:2503.01224, footnote in section 4).
+    ``n <= 0`` drops nothing."""
     targets = labels != IGNORE_INDEX
     first = targets & (targets.long().cumsum(dim=-1) <= n)
     return labels.masked_fill(first, IGNORE_INDEX)
@@ -217,5 +224,5 @@ def pdu_forget_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     positions that predict the targets."""
     z = logits.float()
     margin = z.max(dim=-1).values - z.mean(dim=-1)
-    keep = (labels != IGNORE_INDEX).to(margin.dtype)
+    keep = (labels != IGNORE_INDEX).float()
     return (margin.pow(2) * keep).sum() / keep.sum().clamp(min=1)
