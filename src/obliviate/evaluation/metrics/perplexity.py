@@ -4,6 +4,7 @@ whole set. Per-sample values are each sample's own perplexity; the interval resa
 and recomputes the token-weighted aggregate."""
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -15,7 +16,7 @@ from obliviate.evaluation.bootstrap import bootstrap_ci_groups
 def corpus_perplexity(nll_sums: np.ndarray, n_tokens: np.ndarray) -> float:
     """``exp(sum(nll) / sum(n))``."""
     total = float(np.sum(n_tokens))
-    return float(np.exp(np.sum(nll_sums) / total)) if total > 0 else float("nan")
+    return float(np.exp(np.sum(nll_sums) / total)) if total > 0 else math.nan
 
 
 @metric("perplexity", needs={"scores"}, higher_is_better=False)

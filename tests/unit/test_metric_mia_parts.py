@@ -1,0 +1,95 @@
+"""The parts of the MIA metrics that the AUC tests of test_metric_mia.py do not reach: the
+gradient-norm attack, the text zlib compresses, the bootstrap interval of the AUC (both the
+matrix form and the large-set fallback), Min-K%++ on integer and zero-sigma inputs, and empty
+groups."""
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+from obliviate.data.tokenize import tokenize_examples
+from obliviate.data.types import Example, TokenizedExample
+from obliviate.evaluation.metrics.mia import (auc_roc, bootstrap_auc, gradient_norms,
+                                              min_k_plus_plus, scored_text)
+from obliviate.evaluation.scoring import pad_items
+from test_eval_fixtures import make_model, make_tokenizer, qa_set
+
+
+def _norm_by_hand(model, item) -> float:
+    """||grad_theta mean target NLL||_2 of one sample, every parameter included."""
+    params = list(model.parameters())
+    with torch.enable_grad():
+        for p in params:
+            p.requires_grad_(True)
+        loss = model(**pad_items([item], 0)).loss
+        grads = torch.autograd.grad(loss, params, allow_unused=True)
+    return math.sqrt(sum(float(g.square().sum()) for g in grads if g is not None))
+
+
+def test_gradient_norms_by_hand_and_model_state_restored() -> None:
+    model, tok = make_model(), make_tokenizer()
+    items = tokenize_examples(qa_set(2), tok, 64, "qa")
+    expected = [_norm_by_hand(make_model(), it) for it in items]
+    frozen, sentinel = model.model.norm.weight, torch.full_like(model.lm_head.weight, 7.0)
+    frozen.requires_grad_(False)
+    model.lm_head.weight.grad = sentinel
+    model.train()
+    norms = gradient_norms(model, items, 0)
+    assert norms == pytest.approx(expected, rel=1e-5) and norms[0] != pytest.approx(norms[1])
+    assert model.training is True and frozen.requires_grad is False
+    assert model.lm_head.weight.grad is sentinel and frozen.grad is None
+
+
+def test_scored_text_is_the_target_unless_the_text_was_cut() -> None:
+    tok = make_tokenizer()
+    ids = tok("alice wrote the cat book", add_special_tokens=False)["input_ids"]
+    target = " alice wrote the cat book"          # the tokenizer drops the leading space
+    whole = TokenizedExample([1, *ids, tok.eos_token_id], [-100, *ids, tok.eos_token_id],
+                             Example("", target))
+    assert scored_text(tok, whole) == target       # EOS skipped; the original text kept
+    cut = TokenizedExample([1, *ids[:2]], [-100, *ids[:2]], Example("", target))
+    assert scored_text(tok, cut) == "alice wrote"
+
+
+def test_min_k_plus_plus_on_integer_inputs_and_zero_sigma() -> None:
+    # z = ((-1 - 0) / 1, (-3 - 1) / 2, (5 - 0) / 0 -> 0) = (-1, -2, 0); k = 0.4 keeps one: -2
+    assert min_k_plus_plus([-1, -3, 5], [0, 1, 0], [1, 2, 0], k=0.4) == -2.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")             # sigma = 0 is never divided by
+        assert min_k_plus_plus([2.0, 4.0], [1.0, 1.0], [0.0, 0.0], k=1.0) == 0.0
+
+
+def test_auc_of_an_empty_group_is_nan_without_a_warning() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert math.isnan(auc_roc([], [1.0, 2.0])) and math.isnan(auc_roc([1.0], []))
+        assert all(math.isnan(v) for v in bootstrap_auc(np.array([]), np.array([1.0])))
+        assert all(math.isnan(v) for v in bootstrap_auc(np.array([1.0]), np.array([])))
+
+
+def test_bootstrap_auc_is_the_stratified_percentile_bootstrap() -> None:
+    """Written out: resample members and non-members on their own (members' draws first, from
+    one generator seeded 0), AUC of each resample, 2.5 and 97.5 percentiles."""
+    m = np.array([0.9, 0.4, 0.7, 0.4, 0.2, 0.8, 0.6])
+    h = np.array([0.5, 0.4, 0.1, 0.3, 0.6])
+    rng = np.random.default_rng(0)
+    pick_m, pick_h = rng.integers(0, m.size, (1000, m.size)), rng.integers(0, h.size, (1000, h.size))
+    aucs = [auc_roc(m[a], h[b]) for a, b in zip(pick_m, pick_h)]
+    low, high = np.percentile(aucs, [2.5, 97.5])
+    assert bootstrap_auc(m, h) == pytest.approx((low, high), abs=1e-12)
+    assert bootstrap_auc(m, h) == bootstrap_auc(m, h, n_resamples=1000, seed=0)
+    other = bootstrap_auc(m, h, n_resamples=200, seed=3)
+    assert other != bootstrap_auc(m, h)
+
+
+def test_bootstrap_auc_of_large_sets_recomputes_ranks() -> None:
+    """Over 4M pairs the interval comes from resampled ranks: it brackets the AUC, tightly."""
+    rng = np.random.default_rng(1)
+    m, h = rng.normal(1.0, 1.0, 2001), rng.normal(0.0, 1.0, 2000)
+    auc = auc_roc(m, h)
+    low, high = bootstrap_auc(m, h, n_resamples=200)
+    assert low < auc < high and high - low < 0.06
