@@ -13,10 +13,13 @@ import torch
 
 from obliviate.data.tokenize import tokenize_examples
 from obliviate.data.types import Example, TokenizedExample
-from obliviate.evaluation.metrics.mia import (auc_roc, bootstrap_auc, gradient_norms,
-                                              min_k_plus_plus, scored_text)
+from obliviate.evaluation.context import EvalContext
+from obliviate.evaluation.metrics.mia import (attack_scores, auc_roc, bootstrap_auc,
+                                              gradient_norms, min_k, min_k_plus_plus,
+                                              scored_text, zlib_entropy)
 from obliviate.evaluation.scoring import pad_items
-from test_eval_fixtures import make_model, make_tokenizer, qa_set
+from obliviate.listing import metrics_table
+from test_eval_fixtures import make_model, make_tokenizer, qa_set, text_set
 
 
 def _norm_by_hand(model, item) -> float:
@@ -93,3 +96,50 @@ def test_bootstrap_auc_of_large_sets_recomputes_ranks() -> None:
     auc = auc_roc(m, h)
     low, high = bootstrap_auc(m, h, n_resamples=200)
     assert low < auc < high and high - low < 0.06
+
+
+def test_attack_scores_follow_their_definitions() -> None:
+    """Each attack's member score on a real EvalContext (tiny Llama), against its definition:
+    LOSS = mean log p; zlib = mean log p / zlib bytes of the scored text; Min-K% and Min-K%++
+    over the target tokens without the final EOS; reference = the difference in mean log p
+    with the reference model; gradient norm = minus the norm. A length limit cuts the texts."""
+    model, tok = make_model(), make_tokenizer()
+    ctx = EvalContext(model, tok, {"t": text_set(3), "q": qa_set(3)},
+                      reference_model=make_model(seed=1))
+    full = ctx.scores("t")
+    with pytest.warns(UserWarning, match="truncated to 4"):
+        cut = ctx.scores("t", 4)
+    assert attack_scores(ctx, "t", "loss", 0.4) == pytest.approx(full.mean_logp())
+    assert attack_scores(ctx, "t", "loss", 0.4, 4) == pytest.approx(cut.mean_logp())
+    assert not np.allclose(cut.mean_logp(), full.mean_logp())
+    texts = [scored_text(tok, it) for it in ctx.tokenized("t", 4)]
+    assert texts[0] == " ".join(text_set(1)[0].target.split()[:3])   # 4 tokens: <s> + 3 words
+    zlib = np.array([zlib_entropy(t) for t in texts])
+    assert attack_scores(ctx, "t", "zlib", 0.4, 4) == pytest.approx(cut.mean_logp() / zlib)
+    qa = ctx.scores("q")                                              # answers end in EOS
+    keep = [lp.size - 1 for lp in qa.logp]
+    assert ctx.target_lengths_without_eos("q") == keep
+    assert attack_scores(ctx, "q", "min_k", 0.6) == pytest.approx(
+        [min_k(lp[:n], 0.6) for lp, n in zip(qa.logp, keep)])
+    assert attack_scores(ctx, "q", "min_k_plus_plus", 0.6) == pytest.approx(
+        [min_k_plus_plus(lp[:n], m[:n], s[:n], 0.6)
+         for lp, m, s, n in zip(qa.logp, qa.mu, qa.sigma, keep)])
+    ref = ctx.score_items(ctx.tokenized("t"), model=ctx.reference_model)
+    assert attack_scores(ctx, "t", "reference", 0.4) == pytest.approx(
+        full.mean_logp() - ref.mean_logp())
+    assert attack_scores(ctx, "t", "gradient_norm", 0.4) == pytest.approx(
+        -gradient_norms(model, ctx.tokenized("t"), tok.pad_token_id), rel=1e-5)
+    with pytest.raises(ValueError, match=r"^unknown attack 'nope'$"):
+        attack_scores(ctx, "t", "nope", 0.4)
+
+
+def test_the_defaults_of_min_k_are_40_percent() -> None:
+    x = [-1.0, -5.0, -2.0, -0.5, -3.0]                # the two lowest: -5 and -3
+    assert min_k(x) == -4.0
+    assert min_k_plus_plus(x, [0.0] * 5, [1.0] * 5) == -4.0
+
+
+def test_the_metric_listing_names_each_attack() -> None:
+    table = metrics_table()
+    assert "AUC-ROC of the zlib attack, forget (members) vs holdout." in table
+    assert "AUC-ROC of the gradient_norm attack" in table
