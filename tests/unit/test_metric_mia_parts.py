@@ -61,6 +61,8 @@ def test_scored_text_is_the_target_unless_the_text_was_cut() -> None:
 def test_min_k_plus_plus_on_integer_inputs_and_zero_sigma() -> None:
     # z = ((-1 - 0) / 1, (-3 - 1) / 2, (5 - 0) / 0 -> 0) = (-1, -2, 0); k = 0.4 keeps one: -2
     assert min_k_plus_plus([-1, -3, 5], [0, 1, 0], [1, 2, 0], k=0.4) == -2.0
+    # a sigma below 1 divides too: z = (-1 / 0.5, 0) -> -2
+    assert min_k_plus_plus([-1.0, 0.0], [0.0, 0.0], [0.5, 1.0], k=0.5) == -2.0
     with warnings.catch_warnings():
         warnings.simplefilter("error")             # sigma = 0 is never divided by
         assert min_k_plus_plus([2.0, 4.0], [1.0, 1.0], [0.0, 0.0], k=1.0) == 0.0
