@@ -11,6 +11,7 @@
 # writes a setup.cfg [mutmut] section that mutates only the chosen files and runs only the fast
 # unit tests that exercise them, then prints mutmut's counts per file and lists the survivors.
 # Needs: pip install mutmut (3.x). Set PYTHON to the interpreter that has obliviate's deps.
+# MUTATION_DIR=DIR re-uses a scratch folder; TIMEOUT_MULTIPLIER=N raises mutmut's time limit.
 set -euo pipefail
 
 target="${1:-all}"
@@ -51,6 +52,9 @@ cp -r "$root/src" "$root/tests" "$root/pyproject.toml" "$work/"
   printf 'pytest_add_cli_args=\n    -p\n    no:cacheprovider\n' 
   echo "pytest_add_cli_args_test_selection="
   for t in $tests; do echo "    $t"; done
+  # mutmut's per-mutant time limit is (test time + 1 s) x this; on a loaded machine set
+  # TIMEOUT_MULTIPLIER=60 or so, else slow mutants count as "timeout" (killed) untested.
+  if [ -n "${TIMEOUT_MULTIPLIER:-}" ]; then echo "timeout_multiplier=$TIMEOUT_MULTIPLIER"; fi
   echo "process_isolation=forkserver"
 } > "$work/setup.cfg"
 
