@@ -3,6 +3,7 @@ Training Dynamics of Large Language Models", sec. 3): the fraction of target tok
 teacher-forced argmax prediction equals the true token, ``mean_t 1[argmax p(.|x_<t) = x_t]``."""
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -12,7 +13,7 @@ from obliviate.evaluation.base import MetricResult, mean_result, metric
 
 def exact_memorization(correct: np.ndarray) -> float:
     """Mean of the argmax-correct flags of one sample (nan when it has no target token)."""
-    return float(np.mean(correct)) if len(correct) else float("nan")
+    return float(np.mean(correct)) if len(correct) else math.nan
 
 
 @metric("exact_memorization", needs={"scores"}, higher_is_better=None)
