@@ -139,6 +139,7 @@ def test_the_defaults_of_min_k_are_40_percent() -> None:
     x = [-1.0, -5.0, -2.0, -0.5, -3.0]                # the two lowest: -5 and -3
     assert min_k(x) == -4.0
     assert min_k_plus_plus(x, [0.0] * 5, [1.0] * 5) == -4.0
+    assert min_k_plus_plus(x, [0.0] * 5, [1.0] * 5, k=1.0) == pytest.approx(-2.3)  # k is used
 
 
 def test_the_metric_listing_names_each_attack() -> None:

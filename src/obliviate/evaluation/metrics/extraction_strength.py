@@ -14,6 +14,7 @@ Tokens scored: the target tokens except a final EOS token, as open-unlearning's
 ``tokenwise_vocab_logprobs`` drops the last label (the appended EOS) before computing ES."""
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -26,7 +27,7 @@ def extraction_strength(correct: np.ndarray) -> float:
     flags = np.asarray(correct, dtype=bool)
     n = flags.size
     if n == 0:
-        return float("nan")
+        return math.nan
     wrong = np.flatnonzero(~flags)
     k = 0 if wrong.size == 0 else min(int(wrong[-1]) + 1, n - 1)
     return 1.0 - k / n
