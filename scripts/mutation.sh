@@ -28,7 +28,8 @@ tests/unit/test_methods_satimp.py tests/unit/test_methods_pdu.py tests/unit/test
 methods_files="src/obliviate/methods/*.py"
 methods_tests="$losses_tests tests/unit/test_methods_*.py"
 metrics_files="src/obliviate/evaluation/metrics/*"
-metrics_tests="tests/unit/test_metric_*.py tests/unit/test_eval_*.py tests/unit/test_assessment.py"
+metrics_tests="tests/unit/test_metric_*.py tests/unit/test_eval_*.py tests/unit/test_assessment.py
+tests/unit/test_muse_protocol.py tests/unit/test_mc_prompt_lm_eval.py tests/unit/test_parity_tofu.py"
 
 case "$target" in
   losses)  files="$losses_files";  tests="$losses_tests" ;;
