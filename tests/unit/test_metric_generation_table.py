@@ -3,6 +3,8 @@ ROUGE-L (TOFU) with its stop strings, budget and stemmer options, keyword accura
 and MUSE's verbmem prompt/reference split with a tokenizer that adds a BOS."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from table_context import TableContext, bos_tokenizer
 
@@ -51,8 +53,9 @@ def test_rouge_result_scales_and_keeps_five_samples():
 
 @pytest.mark.parametrize("words", [None, [], [5], ["ok", "  "]])
 def test_keywords_must_be_non_empty_strings(words):
-    with pytest.raises(DataError, match="forget example 2 has no 'keywords' list .* add one to "
-                                        "every record to use keyword_accuracy"):
+    message = ("forget example 2 has no 'keywords' list (the words that make an answer "
+               "correct); add one to every record to use keyword_accuracy")
+    with pytest.raises(DataError, match=f"^{re.escape(message)}$"):
         keywords_of({"keywords": words}, "forget example 2")
 
 

@@ -3,6 +3,7 @@ context whose option log-likelihoods are given by the test: the answer forms, th
 choices and answers, and the harness encoding of context and continuation."""
 from __future__ import annotations
 
+import re
 import string
 
 import pytest
@@ -54,13 +55,15 @@ def test_mc_answer_forms():
 
 @pytest.mark.parametrize("choices", [None, "ab", ["only"], list(string.ascii_uppercase) + ["AA"]])
 def test_mc_answer_refuses_bad_choices(choices):
-    with pytest.raises(DataError, match="example 4 needs meta 'choices', a list of 2-26 options"):
+    message = "example 4 needs meta 'choices', a list of 2-26 options."
+    with pytest.raises(DataError, match=f"^{re.escape(message)}$"):
         mc_answer(Example("Q", "A", {"choices": choices}), 4)
 
 
 @pytest.mark.parametrize("answer", [2, -1, "C", "", "maybe", 1.0])
 def test_mc_answer_refuses_answers_outside_the_choices(answer):
-    with pytest.raises(DataError, match=f"example 3: answer {answer!r} is not a valid choice"):
+    message = f"example 3: answer {answer!r} is not a valid choice index/letter."
+    with pytest.raises(DataError, match=f"^{re.escape(message)}$"):
         mc_answer(Example("Q", "unused", {"choices": PQ, "answer": answer}), 3)
 
 

@@ -3,6 +3,7 @@ registered metrics end to end, on a context whose token probabilities are given 
 text (tests/unit/table_context.py), so every value is worked out by hand below."""
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -33,6 +34,11 @@ PROBS = {"red fox": [0.5, 0.5], "blue owl": [0.25], "p1": [0.5], "w1": [0.25], "
          "Nile river": [0.5], "Amazon river": [0.25], "Congo river": [0.25]}
 ANSWERS = {"ret": ["red cat", "the blue owl"], "real_authors": ["Ann Lee", "Dee"],
            "world_facts": ["Paris", "the Congo river"]}
+
+
+def whole(message: str) -> str:
+    """A ``match`` pattern for exactly ``message``."""
+    return f"^{re.escape(message)}$"
 
 
 def _tofu(**datasets: list[Example]) -> TableContext:
@@ -113,7 +119,9 @@ def test_option_prob_reads_choices_with_an_index_or_the_perturbed_answers():
 
 def test_option_prob_names_the_example_without_options():
     ctx = TableContext({"ra": [AUTHORS[0], Example("q", "a", {"perturbed_answer": []})]}, PROBS)
-    with pytest.raises(DataError, match="example 2 has no answer options: give meta 'choices'"):
+    with pytest.raises(DataError, match=whole("example 2 has no answer options: give meta "
+                                              "'choices' + 'answer' (index) or 'perturbed_answer' "
+                                              "(a list of wrong answers).")):
         option_prob(ctx, "ra", {})
 
 
@@ -156,7 +164,8 @@ def test_truth_ratio_scores_paraphrase_then_perturbed_under_the_question():
 
 def test_truth_ratio_names_the_example_without_perturbed_answers():
     ctx = TableContext({"ret": [RETAIN[0], Example("q", "a", {"paraphrased_answer": "p"})]}, PROBS)
-    with pytest.raises(DataError, match="example 2 lacks meta 'perturbed_answer'"):
+    with pytest.raises(DataError, match=whole("example 2 lacks meta 'perturbed_answer' (a list "
+                                              "of wrong answers), which the truth ratio needs.")):
         truth_ratio(ctx, "ret", {})
 
 
@@ -165,13 +174,17 @@ def test_aggregate_in_double_precision():
     r = np.array([3.0], dtype=np.float32)
     assert aggregate(r, "forget")[0] == pytest.approx(1 / 3, rel=1e-15)
     assert aggregate(r, "retain")[0] == 0.0
+    with pytest.raises(ConfigError, match=whole("truth ratio aggregation must be 'forget' or "
+                                                "'retain', got 'both'.")):
+        aggregate(r, "both")
 
 
 def test_truth_ratios_edge_cases():
     """An unknown combination is refused; a paraphrase of probability 0 gives R = inf (NLL inf)
     without a division warning; float32 probabilities are combined in double precision:
     sqrt(0.1 * 0.4) / 0.3 = 0.2 / 0.3 with 0.1, 0.4 and 0.3 as their float32 values."""
-    with pytest.raises(ConfigError, match="perturbed_mean must be 'geometric' or 'arithmetic'"):
+    with pytest.raises(ConfigError, match=whole("truth ratio perturbed_mean must be 'geometric' "
+                                                "or 'arithmetic', got 'median'.")):
         truth_ratios(np.array([0.5]), [np.array([0.5])], "median")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
