@@ -41,6 +41,11 @@ def test_mc_accuracy_of_an_empty_set_is_nan():
     assert result.extra["acc_norm"] != result.extra["acc_norm"]
 
 
+def test_mmlu_all_gets_no_description():
+    """lm-eval's mmlu "all" mixes subjects: no task description, as without a subject."""
+    assert mc_prompt("Q", PQ, "all") == "Q\nA. p\nB. q\nAnswer:" == mc_prompt("Q", PQ, "")
+
+
 def test_mc_answer_forms():
     """Index, letter (stripped), choice text; the question from meta when the prompt is empty
     (none at all: an empty question); choices are kept as text."""

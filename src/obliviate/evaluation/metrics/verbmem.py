@@ -26,7 +26,8 @@ def split_prefix(ids: list[int], prefix_tokens: int, max_new_tokens: int) -> tup
 
 
 def _encode(tok: Any, text: str) -> list[int]:
-    return list(tok(text, add_special_tokens=True)["input_ids"])
+    """``text``'s ids with the tokenizer's own special tokens (its default, as in MUSE)."""
+    return list(tok(text)["input_ids"])
 
 
 def verbmem_pair(tok: Any, prompt: str, target: str, max_new: int,
