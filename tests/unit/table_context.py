@@ -33,7 +33,7 @@ class TableContext(EvalContext):
                  answers: dict[str, list[str]] | None = None,
                  continuations: dict[str, str] | None = None, tokenizer: Any = None) -> None:
         super().__init__(None, tokenizer or build_tiny_tokenizer(), datasets)
-        self.probs, self.answers = probs, answers or {}
+        self.probs, self.answers = probs, dict(answers or {})
         self.continuations = continuations or {}
         self.budgets: list[int] = []
         self.scored: list[TokenizedExample] = []

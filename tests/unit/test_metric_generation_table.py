@@ -85,3 +85,9 @@ def test_verbmem_raw_text_keeps_the_bos_out_of_the_split():
     assert ids == tok("abc")["input_ids"] and reference == "defg"
     ids, reference = verbmem_pair(tok, "", "<s>abcdefgh", max_new=4, prefix_tokens=3)
     assert ids == [1] + tok("<s>ab", add_special_tokens=False)["input_ids"] and reference == "cdef"
+
+
+def test_verbmem_raw_text_reference_drops_special_tokens():
+    """As with a prompt, the reference is decoded without special tokens: d <s> e f -> "def"."""
+    ids, reference = verbmem_pair(bos_tokenizer(), "", "abcd<s>efgh", max_new=4, prefix_tokens=3)
+    assert reference == "def"

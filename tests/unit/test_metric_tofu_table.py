@@ -48,11 +48,14 @@ def _tofu(**datasets: list[Example]) -> TableContext:
 
 def test_model_utility_is_the_harmonic_mean_of_the_nine_hand_worked_numbers():
     """Column means: retain 0.375 / 0.75 / 0.625; Real Authors 0.625 / 0.75 / (0.6 + 2/3) / 2;
-    World Facts 0.65 / 0.75 / 0.625 (prob / ROUGE-L recall / max(0, 1 - R))."""
-    ctx = _tofu()
-    result = model_utility(ctx, "", {"retain": "ret", "max_new_tokens": 200})
-    nine = {"ret/answer_prob": 0.375, "ret/rouge_l_recall": 0.75,
-            "ret/truth_ratio_retain": 0.625,
+    World Facts 0.65 / 0.75 / 0.625 (prob / ROUGE-L recall / max(0, 1 - R)). The retain set's
+    name starts with "forget" here: its truth ratio is still aggregated as max(0, 1 - R) (the
+    forget aggregation would give 0.375)."""
+    ctx = _tofu(forget_free=RETAIN)
+    ctx.answers["forget_free"] = ANSWERS["ret"]
+    result = model_utility(ctx, "", {"retain": "forget_free", "max_new_tokens": 200})
+    nine = {"forget_free/answer_prob": 0.375, "forget_free/rouge_l_recall": 0.75,
+            "forget_free/truth_ratio_retain": 0.625,
             "real_authors/option_prob": 0.625, "real_authors/rouge_l_recall": 0.75,
             "real_authors/truth_ratio_retain": (0.6 + 2 / 3) / 2,
             "world_facts/option_prob": 0.65, "world_facts/rouge_l_recall": 0.75,

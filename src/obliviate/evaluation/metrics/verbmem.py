@@ -38,7 +38,7 @@ def verbmem_pair(tok: Any, prompt: str, target: str, max_new: int,
                                clean_up_tokenization_spaces=True)
         return _encode(tok, prompt), reference
     whole = _encode(tok, target)
-    lead = [t for t in whole[:1] if t in set(getattr(tok, "all_special_ids", []))]
+    lead = [t for t in whole[:1] if t in tok.all_special_ids]
     head, tail = split_prefix(whole[len(lead):], prefix_tokens, max_new)
     return lead + head, tok.decode(tail, skip_special_tokens=True)
 
