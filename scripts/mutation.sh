@@ -4,8 +4,10 @@
 #
 #   scripts/mutation.sh [losses|metrics|methods|all|PATH.py] [max-children]
 #
-# PATH.py is one file under src/obliviate (e.g. src/obliviate/evaluation/metrics/mia.py); it is
-# tested with the metric tests when it is a metric file and with the loss tests otherwise.
+# PATH.py is one file under src/obliviate (e.g. src/obliviate/evaluation/metrics/mia.py), or
+# several in one quoted, space-separated argument; it is tested with the metric tests when it is
+# a metric file and with the loss tests otherwise. MUTATION_TESTS (space-separated test files)
+# replaces that test selection; MUTATION_TIMEOUT_MULTIPLIER sets mutmut's timeout_multiplier.
 #
 # It works in a scratch copy (never in the checkout): copies src/, tests/ and pyproject.toml,
 # writes a setup.cfg [mutmut] section that mutates only the chosen files and runs only the fast
@@ -41,6 +43,8 @@ case "$target" in
   *) echo "usage: $0 [losses|metrics|methods|all|src/obliviate/PATH.py] [max-children]" >&2; exit 2 ;;
 esac
 
+tests="${MUTATION_TESTS:-$tests}"  # e.g. only the unit tests of the chosen files (faster)
+
 mkdir -p "$work"
 cp -r "$root/src" "$root/tests" "$root/pyproject.toml" "$work/"
 {
@@ -51,6 +55,8 @@ cp -r "$root/src" "$root/tests" "$root/pyproject.toml" "$work/"
   printf 'pytest_add_cli_args=\n    -p\n    no:cacheprovider\n' 
   echo "pytest_add_cli_args_test_selection="
   for t in $tests; do echo "    $t"; done
+  # mutmut's default is 15; a loaded machine needs more, or slow tests read as timeouts (kills)
+  [ -n "${MUTATION_TIMEOUT_MULTIPLIER:-}" ] && echo "timeout_multiplier=$MUTATION_TIMEOUT_MULTIPLIER"
   echo "process_isolation=forkserver"
 } > "$work/setup.cfg"
 
