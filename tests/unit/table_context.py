@@ -27,24 +27,28 @@ class TableContext(EvalContext):
     """``probs[text]`` (or ``probs[(prompt, text)]``, looked up first): the token probabilities
     of answer ``text``; ``answers[dataset]``: the greedy answers to ``dataset``'s prompts;
     ``continuations[prompt]``: the greedy continuation of a decoded prompt (``generate_from``).
-    The budgets asked for are kept in ``budgets``, the items scored in ``scored``."""
+    ``logps[text]`` gives log-probabilities instead. The budgets asked for are kept in ``budgets``, the items scored in ``scored``."""
 
     def __init__(self, datasets: dict[str, list[Example]], probs: dict[Any, list[float]],
                  answers: dict[str, list[str]] | None = None,
-                 continuations: dict[str, str] | None = None, tokenizer: Any = None) -> None:
+                 continuations: dict[str, str] | None = None, tokenizer: Any = None,
+                 logps: dict[str, list[float]] | None = None) -> None:
         super().__init__(None, tokenizer or build_tiny_tokenizer(), datasets)
-        self.probs, self.answers = probs, dict(answers or {})
+        self.probs, self.answers, self.logps = probs, dict(answers or {}), logps or {}
         self.continuations = continuations or {}
         self.budgets: list[int] = []
         self.scored: list[TokenizedExample] = []
 
     def score_items(self, items: list[TokenizedExample], model: Any = None) -> TokenScores:
         self.scored += items
-        logp = [np.log(np.array(self._probs(it.example), dtype=np.float64)) for it in items]
+        logp = [self._logp(it.example) for it in items]
         return TokenScores(logp, [lp > -1 for lp in logp], logp, logp)
 
-    def _probs(self, example: Example) -> list[float]:
-        return self.probs.get((example.prompt, example.target)) or self.probs[example.target]
+    def _logp(self, example: Example) -> np.ndarray:
+        if example.target in self.logps:  # log-probs too small for a float probability
+            return np.array(self.logps[example.target], dtype=np.float64)
+        probs = self.probs.get((example.prompt, example.target)) or self.probs[example.target]
+        return np.log(np.array(probs, dtype=np.float64))
 
     def generations(self, name: str, max_new_tokens: int | None = None) -> list[str]:
         self.budgets.append(max_new_tokens or self.max_new_tokens)

@@ -15,7 +15,8 @@ from obliviate.errors import ConfigError, DataError
 from obliviate.evaluation.metrics.answer_prob import (answer_prob, option_normalised, option_prob,
                                                       prob_from_mean_nll, split_by)
 from obliviate.evaluation.metrics.model_utility import harmonic_mean, model_utility
-from obliviate.evaluation.metrics.truth_ratio import aggregate, truth_ratio, truth_ratios
+from obliviate.evaluation.metrics.truth_ratio import (aggregate, dataset_ratios, truth_ratio,
+                                                      truth_ratios)
 
 # Retain set: answer probs 0.5 and 0.25; truth ratios 0.125 / 0.5 = 0.25 (geometric mean of the
 # perturbed 0.25 and 0.0625) and 0.2 / 0.4 = 0.5; ROUGE-L recall 1/2 ("red" of "red fox") and 1.
@@ -195,3 +196,13 @@ def test_truth_ratios_edge_cases():
     para, pert = np.float32([0.3]), [np.float32([0.1, 0.4])]
     expected = np.sqrt(float(pert[0][0]) * float(pert[0][1])) / float(para[0])
     assert truth_ratios(para, pert)[0] == pytest.approx(expected, rel=1e-12)
+
+
+def test_dataset_ratios_default_to_tofus_combination_without_underflow():
+    """Geometric by default: ratios 0.25 and 0.5 as above. Answers of log-probability -800 and
+    -801 (probabilities below the smallest double): R = exp(800 - 801) = 1/e, exact, where
+    going through the probabilities would give exp(inf - inf) = nan."""
+    assert dataset_ratios(_tofu(), "ret") == pytest.approx([0.25, 0.5])
+    far = [Example("q", "a", {"paraphrased_answer": "far", "perturbed_answer": ["farther"]})]
+    ctx = TableContext({"far": far}, {}, logps={"far": [-800.0], "farther": [-801.0]})
+    assert dataset_ratios(ctx, "far")[0] == pytest.approx(np.exp(-1.0), rel=1e-12)
