@@ -139,7 +139,7 @@ def test_option_normalised_divides_by_the_sum_and_gives_nan_for_all_zero_options
 
 def test_prob_from_mean_nll_in_double_precision_and_split_by_sizes():
     nll = np.array([0.1], dtype=np.float32)
-    assert prob_from_mean_nll(nll)[0] == pytest.approx(np.exp(-float(nll[0])), rel=1e-15)
+    assert float(prob_from_mean_nll(nll)[0]) == pytest.approx(np.exp(-float(nll[0])), rel=1e-15)
     pieces = split_by(np.arange(5.0), [2, 3])
     assert [p.tolist() for p in pieces] == [[0.0, 1.0], [2.0, 3.0, 4.0]]
     assert split_by(np.array([]), []) == []
@@ -174,9 +174,10 @@ def test_truth_ratio_names_the_example_without_perturbed_answers():
 
 
 def test_aggregate_in_double_precision():
-    """R = 3 as float32: min(3, 1/3) = 1/3 and max(0, 1 - 3) = 0, to double precision."""
+    """R = 3 as float32: min(3, 1/3) = 1/3 and max(0, 1 - 3) = 0, to double precision (compared
+    as Python floats: numpy would compare a float32 with 1/3 in float32)."""
     r = np.array([3.0], dtype=np.float32)
-    assert aggregate(r, "forget")[0] == pytest.approx(1 / 3, rel=1e-15)
+    assert float(aggregate(r, "forget")[0]) == pytest.approx(1 / 3, rel=1e-15)
     assert aggregate(r, "retain")[0] == 0.0
     with pytest.raises(ConfigError, match=whole("truth ratio aggregation must be 'forget' or "
                                                 "'retain', got 'both'.")):
