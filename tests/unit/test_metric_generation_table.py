@@ -8,6 +8,9 @@ import re
 import pytest
 from table_context import TableContext, bos_tokenizer
 
+from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+from transformers import PreTrainedTokenizerFast
+
 from obliviate.data.types import Example
 from obliviate.errors import DataError
 from obliviate.evaluation.metrics.keyword_accuracy import contains_keyword, keywords_of
@@ -91,3 +94,14 @@ def test_verbmem_raw_text_reference_drops_special_tokens():
     """As with a prompt, the reference is decoded without special tokens: d <s> e f -> "def"."""
     ids, reference = verbmem_pair(bos_tokenizer(), "", "abcd<s>efgh", max_new=4, prefix_tokens=3)
     assert reference == "def"
+
+
+def test_verbmem_reference_is_decoded_with_tokenization_spaces_cleaned_up():
+    """MUSE decodes the reference with clean_up_tokenization_spaces=True. Transformers applies
+    it to WordPiece tokenizers (it ignores it for BPE ones): "a , b" becomes "a, b"."""
+    core = Tokenizer(models.WordPiece({"[UNK]": 0, "a": 1, ",": 2, "b": 3}, unk_token="[UNK]"))
+    core.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    core.decoder = decoders.WordPiece(cleanup=False)
+    tok = PreTrainedTokenizerFast(tokenizer_object=core, unk_token="[UNK]")
+    assert tok.decode([1, 2, 3]) == "a , b"
+    assert verbmem_pair(tok, "a", "a, b", max_new=8, prefix_tokens=32) == ([1], "a, b")
