@@ -27,7 +27,8 @@ class TableContext(EvalContext):
     """``probs[text]`` (or ``probs[(prompt, text)]``, looked up first): the token probabilities
     of answer ``text``; ``answers[dataset]``: the greedy answers to ``dataset``'s prompts;
     ``continuations[prompt]``: the greedy continuation of a decoded prompt (``generate_from``).
-    ``logps[text]`` gives log-probabilities instead. The budgets asked for are kept in ``budgets``, the items scored in ``scored``."""
+    ``logps[text]`` gives log-probabilities instead. The budgets asked for are kept in
+    ``budgets``, the items scored in ``scored``."""
 
     def __init__(self, datasets: dict[str, list[Example]], probs: dict[Any, list[float]],
                  answers: dict[str, list[str]] | None = None,

@@ -11,7 +11,8 @@ from table_context import TableContext, bos_tokenizer
 
 from obliviate.data.types import IGNORE_INDEX, Example
 from obliviate.errors import DataError
-from obliviate.evaluation.metrics.multiple_choice import encode_pair, mc_accuracy, mc_answer, mc_prompt
+from obliviate.evaluation.metrics.multiple_choice import (encode_pair, mc_accuracy, mc_answer,
+                                                          mc_prompt)
 
 XYZ, YES_NO, PQ = ["x", "y", "z"], ["yes", "no"], ["p", "q"]
 EXAMPLES = [Example("Q1", " B ", {"choices": XYZ}),  # the target as a letter

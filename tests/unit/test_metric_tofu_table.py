@@ -149,10 +149,12 @@ def test_truth_ratio_metric_aggregation_auto_by_dataset_name():
     """Ratios 0.25 and 0.5: forget sets min(R, 1/R) = 0.25, 0.5; others 1 - R = 0.75, 0.5."""
     ctx = _tofu(forget01=RETAIN)
     forget = truth_ratio(ctx, "forget01", {})
-    assert forget.extra["aggregation"] == "forget" and forget.per_sample == pytest.approx([0.25, 0.5])
+    assert forget.extra["aggregation"] == "forget"
+    assert forget.per_sample == pytest.approx([0.25, 0.5])
     assert forget.extra["ratios"] == pytest.approx([0.25, 0.5])
     retain = truth_ratio(ctx, "ret", {"aggregation": "auto"})
-    assert retain.extra["aggregation"] == "retain" and retain.per_sample == pytest.approx([0.75, 0.5])
+    assert retain.extra["aggregation"] == "retain"
+    assert retain.per_sample == pytest.approx([0.75, 0.5])
     forced = truth_ratio(ctx, "ret", {"aggregation": "forget"})
     assert forced.per_sample == pytest.approx([0.25, 0.5])
     paper = truth_ratio(ctx, "ret", {"perturbed_mean": "arithmetic"})
