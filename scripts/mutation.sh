@@ -4,8 +4,10 @@
 #
 #   scripts/mutation.sh [losses|metrics|methods|all|PATH.py] [max-children]
 #
-# PATH.py is one file under src/obliviate (e.g. src/obliviate/evaluation/metrics/mia.py); it is
-# tested with the metric tests when it is a metric file and with the loss tests otherwise.
+# PATH.py is one file under src/obliviate (e.g. src/obliviate/evaluation/metrics/mia.py), or
+# several in one quoted, space-separated argument; it is tested with the metric tests when it is
+# a metric file and with the loss tests otherwise. MUTATION_TESTS (space-separated test files)
+# replaces that test selection; MUTATION_TIMEOUT_MULTIPLIER sets mutmut's timeout_multiplier.
 #
 # It works in a scratch copy (never in the checkout): copies src/, tests/ and pyproject.toml,
 # writes a setup.cfg [mutmut] section that mutates only the chosen files and runs only the fast
@@ -30,7 +32,8 @@ tests/unit/test_losses_shapes.py"
 methods_files="src/obliviate/methods/*.py"
 methods_tests="$losses_tests tests/unit/test_methods_*.py"
 metrics_files="src/obliviate/evaluation/metrics/*"
-metrics_tests="tests/unit/test_metric_*.py tests/unit/test_eval_*.py tests/unit/test_assessment.py"
+metrics_tests="tests/unit/test_metric_*.py tests/unit/test_eval_*.py tests/unit/test_assessment.py
+tests/unit/test_muse_protocol.py tests/unit/test_mc_prompt_lm_eval.py tests/unit/test_parity_tofu.py"
 
 case "$target" in
   losses)  files="$losses_files";  tests="$losses_tests" ;;
@@ -42,6 +45,8 @@ case "$target" in
   *) echo "usage: $0 [losses|metrics|methods|all|src/obliviate/PATH.py] [max-children]" >&2; exit 2 ;;
 esac
 
+tests="${MUTATION_TESTS:-$tests}"  # e.g. only the unit tests of the chosen files (faster)
+
 mkdir -p "$work"
 cp -r "$root/src" "$root/tests" "$root/pyproject.toml" "$work/"
 {
@@ -52,9 +57,11 @@ cp -r "$root/src" "$root/tests" "$root/pyproject.toml" "$work/"
   printf 'pytest_add_cli_args=\n    -p\n    no:cacheprovider\n' 
   echo "pytest_add_cli_args_test_selection="
   for t in $tests; do echo "    $t"; done
-  # mutmut's per-mutant time limit is (test time + 1 s) x this; on a loaded machine set
-  # TIMEOUT_MULTIPLIER=60 or so, else slow mutants count as "timeout" (killed) untested.
-  if [ -n "${TIMEOUT_MULTIPLIER:-}" ]; then echo "timeout_multiplier=$TIMEOUT_MULTIPLIER"; fi
+  # mutmut's per-mutant time limit is (test time + 1 s) x this multiplier; on a loaded machine
+  # set MUTATION_TIMEOUT_MULTIPLIER=60 or so (TIMEOUT_MULTIPLIER is accepted too), else slow
+  # mutants count as "timeout" (killed) untested.
+  multiplier="${MUTATION_TIMEOUT_MULTIPLIER:-${TIMEOUT_MULTIPLIER:-}}"
+  if [ -n "$multiplier" ]; then echo "timeout_multiplier=$multiplier"; fi
   echo "process_isolation=forkserver"
 } > "$work/setup.cfg"
 

@@ -31,7 +31,7 @@ def _columns(ctx: Any, role: str, dataset: str,
     parts = [ctx.result(prob, dataset), ctx.result("rouge_l_recall", dataset, rouge),
              ctx.result("truth_ratio", dataset, {"aggregation": "retain"})]
     names = [f"{dataset}/{n}" for n in (prob, "rouge_l_recall", "truth_ratio_retain")]
-    return np.array([p.per_sample for p in parts], dtype=np.float64).T, names
+    return np.array([p.per_sample for p in parts]).T, names
 
 
 def _utility(groups: list[np.ndarray]) -> float:

@@ -13,7 +13,7 @@ description.
 and each continuation " A", " B", ... is scored by its summed log-likelihood; the prediction is
 the argmax. As in the harness, context and continuation are encoded without special tokens and
 the continuation's tokens are ``encode(context + continuation)[len(encode(context)):]``.
-acc_norm divides by the continuation's byte length (equal here, so it matches acc)."""
+acc_norm divides by the continuation's byte length (2 for every " X", so it equals acc)."""
 from __future__ import annotations
 
 import string
@@ -74,7 +74,7 @@ def encode_pair(tokenizer: Any, context: str, continuation: str, max_length: int
 @metric("mc_accuracy", needs={"scores", "options"}, higher_is_better=True)
 def mc_accuracy(ctx: Any, dataset: str, options: dict[str, Any]) -> MetricResult:
     """Zero-shot accuracy (acc); acc_norm and the predictions go in extra."""
-    items, counts, answers, lengths = [], [], [], []
+    items, counts, answers = [], [], []
     for i, example in enumerate(ctx.examples(dataset), start=1):
         question, choices, answer = mc_answer(example, i)
         context = mc_prompt(question, choices, example.meta.get("subject"))
@@ -82,10 +82,10 @@ def mc_accuracy(ctx: Any, dataset: str, options: dict[str, Any]) -> MetricResult
         items += [encode_pair(ctx.tokenizer, context, c, ctx.max_length) for c in conts]
         counts.append(len(conts))
         answers.append(answer)
-        lengths += [len(c.encode("utf-8")) for c in conts]
     loglik = split_by(ctx.score_items(items).sum_logp(), counts)
-    norm = split_by(ctx.score_items(items).sum_logp() / np.array(lengths), counts)
     acc = [float(np.argmax(ll) == a) for ll, a in zip(loglik, answers)]
-    acc_norm = [float(np.argmax(ll) == a) for ll, a in zip(norm, answers)]
-    return mean_result(acc, acc_norm=float(np.mean(acc_norm)) if acc_norm else float("nan"),
-                       predictions=[int(np.argmax(ll)) for ll in loglik])
+    result = mean_result(acc, predictions=[int(np.argmax(ll)) for ll in loglik])
+    # acc_norm divides each log-likelihood by the continuation's byte length: every " X" has
+    # two bytes, so the argmax and the accuracy are acc's.
+    result.extra["acc_norm"] = result.value
+    return result

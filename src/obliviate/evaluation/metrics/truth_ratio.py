@@ -75,7 +75,7 @@ def dataset_ratios(ctx: Any, dataset: str, perturbed_mean: str = "geometric") ->
     flat, counts = [], []
     for i, example in enumerate(ctx.examples(dataset), start=1):
         para, pert = variants(example, i)
-        flat += [Example(example.prompt, a, {}) for a in [para] + pert]
+        flat += [Example(example.prompt, a) for a in [para] + pert]
         counts.append(1 + len(pert))
     scores = ctx.score_examples(flat)
     if perturbed_mean == "geometric":  # straight from the mean NLLs, as TOFU's code

@@ -26,7 +26,8 @@ def split_prefix(ids: list[int], prefix_tokens: int, max_new_tokens: int) -> tup
 
 
 def _encode(tok: Any, text: str) -> list[int]:
-    return list(tok(text, add_special_tokens=True)["input_ids"])
+    """``text``'s ids with the tokenizer's own special tokens (its default, as in MUSE)."""
+    return list(tok(text)["input_ids"])
 
 
 def verbmem_pair(tok: Any, prompt: str, target: str, max_new: int,
@@ -37,7 +38,7 @@ def verbmem_pair(tok: Any, prompt: str, target: str, max_new: int,
                                clean_up_tokenization_spaces=True)
         return _encode(tok, prompt), reference
     whole = _encode(tok, target)
-    lead = [t for t in whole[:1] if t in set(getattr(tok, "all_special_ids", []))]
+    lead = [t for t in whole[:1] if t in tok.all_special_ids]
     head, tail = split_prefix(whole[len(lead):], prefix_tokens, max_new)
     return lead + head, tok.decode(tail, skip_special_tokens=True)
 
