@@ -4,8 +4,9 @@ target / retain fine-tuning and every unlearning run seeded; the data stay those
 seeds and how many seeds met the criterion (``--criterion``, an expression over the
 leaderboard's columns, e.g. ``forget_quality > 0.05 and utility_vs_original >= 0.9``).
 
-With ``--sweep`` the methods are tuned on the first seed only; every seed then runs the tuned
-settings, so the table says whether the tuned setting holds across seeds.
+With ``--sweep`` the methods are tuned on the first seed only (``--sweep-on first-seed``) or on
+the median over every seed (``--sweep-on all-seeds``, ``bench/seed_tuning.py``); every seed
+then runs the tuned settings, so the table says whether the tuned setting holds across seeds.
 """
 from __future__ import annotations
 
@@ -27,6 +28,9 @@ _NOT_RESULTS = {"steps", "wall_time_s"}
 def run_seeds(opts: BenchOptions) -> tuple[list[dict[str, Any]], Path]:
     """Run the bench per seed into ``seed-<s>/``; write the across-seed leaderboard at the top."""
     root = new_run_dir(opts)
+    if opts.sweep and opts.sweep_on == "all-seeds":  # tune on the median over every seed
+        from obliviate.bench.seed_tuning import tune_across_seeds
+        opts = replace(opts, sweep=0, tuned=tune_across_seeds(opts, root))
     per_seed: list[tuple[int, list[dict[str, Any]]]] = []
     for seed in opts.seeds or []:
         rows, out = run_bench(with_run_seed(opts, seed), root / f"seed-{seed}")
