@@ -17,7 +17,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from obliviate.bench.leaderboard import ID_COLUMNS, _num, columns, to_csv
+from obliviate.bench.leaderboard import ID_COLUMNS, _num
+from obliviate.row_tables import columns, to_csv, with_range
+from obliviate.row_tables import to_markdown as rows_markdown
 from obliviate.bench.runner import BenchOptions, new_run_dir, run_bench, with_run_seed
 from obliviate.training.select_expr import parse_constraint
 
@@ -92,14 +94,5 @@ def _meets(check, row: dict[str, Any]) -> bool:
 def to_markdown(rows: list[dict[str, Any]], criterion: str) -> str:
     """Markdown: each number as ``median [min, max]`` across seeds."""
     cols = [c for c in columns(rows) if not c.endswith(("_min", "_max"))]
-    lines = [f"Median [min, max] across seeds; met_criterion: seeds meeting `{criterion}`.", "",
-             "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for row in rows:
-        cells = []
-        for c in cols:
-            text = _num(row.get(c))
-            if f"{c}_min" in row and row.get(c) is not None:
-                text += f" [{_num(row[f'{c}_min'])}, {_num(row[f'{c}_max'])}]"
-            cells.append(text)
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+    return (f"Median [min, max] across seeds; met_criterion: seeds meeting `{criterion}`.\n\n"
+            + rows_markdown(rows, cols, with_range("_min", "_max", _num)))
