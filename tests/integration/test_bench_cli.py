@@ -27,9 +27,12 @@ def test_finetune_writes_model_and_results(tmp_path):
 
 def test_bench_synthetic_writes_leaderboard(tmp_path, capsys):
     code = main(["bench", "synthetic", "--methods", "graddiff", "--forget", "10",
-                 "--workdir", str(tmp_path), "--steps", "1", "--max-new-tokens", "4", *TINY])
+                 "--workdir", str(tmp_path), "--steps", "1", "--max-new-tokens", "4",
+                 "--seeds", "0", *TINY])
     assert code == 0
     [run_dir] = list((tmp_path / "runs").iterdir())
+    assert not list(run_dir.glob("seed-*"))  # one seed: a plain bench, no per-seed folders
+    assert json.loads((run_dir / "bench.json").read_text())["options"]["run_seed"] == 0
     md = (run_dir / "leaderboard.md").read_text()
     rows = list(csv.DictReader((run_dir / "leaderboard.csv").open()))
     assert [r["method"] for r in rows] == ["retain", "original", "graddiff"]
@@ -43,7 +46,7 @@ def test_bench_synthetic_writes_leaderboard(tmp_path, capsys):
     # a second run reuses the cached target and retain models
     cached = sorted(p.name for p in (tmp_path / "cache").iterdir())
     assert main(["bench", "synthetic", "--methods", "graddiff", "--workdir", str(tmp_path),
-                 "--steps", "1", "--max-new-tokens", "4", *TINY]) == 0
+                 "--steps", "1", "--max-new-tokens", "4", "--seeds", "0", *TINY]) == 0
     assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == cached
 
 
@@ -66,6 +69,18 @@ def test_presets_ship_with_the_package():
     opts = options_from(args)
     assert opts.benchmark == "synthetic" and opts.model == "tiny"
     assert opts.unlearn.max_steps == 7  # flags override the preset
+
+
+def test_bench_runs_three_seeds_by_default():
+    """Without --seeds the leaderboard is the median over seeds 0, 1 and 2; --seeds 0 is one
+    quick run (checked on the parsed settings, before anything trains)."""
+    from obliviate.bench.presets import options_from
+    from obliviate.cli import build_parser
+
+    argv = ["bench", "synthetic", "--methods", "npo"]
+    assert options_from(build_parser().parse_args(argv)).seeds == [0, 1, 2]
+    assert options_from(build_parser().parse_args([*argv, "--seeds", "0"])).seeds == [0]
+    assert options_from(build_parser().parse_args(argv)).sweep_on == "first-seed"
 
 
 def test_bench_seeds_and_sweep(tmp_path, capsys):
@@ -100,3 +115,29 @@ def test_bench_seeds_and_sweep(tmp_path, capsys):
     # evaluation during training uses the benchmark's sets and suite (forget quality)
     steps = (root / "seed-1" / "forget10" / "npo" / "steps.jsonl").read_text().splitlines()
     assert all("eval/forget_quality" in json.loads(line) for line in steps)
+
+
+def test_bench_sweep_on_all_seeds(tmp_path):
+    """--sweep-on all-seeds: each trial runs once per seed (each from its seed's target) and
+    reports the median; the kept setting is written once, at the top, and every seed runs it."""
+    import statistics
+
+    code = main(["bench", "synthetic", "--methods", "npo", "--workdir", str(tmp_path),
+                 "--steps", "2", "--max-new-tokens", "4", "--seeds", "0,1", "--sweep", "2",
+                 "--sweep-on", "all-seeds", "--criterion", "forget_quality >= 0", *TINY])
+    assert code == 0
+    [root] = list((tmp_path / "runs").iterdir())
+    trials = list(csv.DictReader((root / "forget10" / "sweep-npo" / "trials.csv").open()))
+    assert len(trials) == 2
+    for trial in trials:
+        for key in ("forget_quality", "model_utility"):
+            seeds = [float(trial[f"{key}_seed{s}"]) for s in (0, 1)]
+            assert float(trial[key]) == pytest.approx(statistics.median(seeds))
+    # the two seeds' targets differ, so the same setting scores differently on them
+    assert any(t[f"{k}_seed0"] != t[f"{k}_seed1"] for t in trials
+               for k in ("forget_quality", "model_utility")), trials
+    tuned = json.loads((root / "tuned.json").read_text())["forget10/npo"]
+    assert not list(root.glob("seed-*/tuned.json")) and not list(root.glob("seed-*/*/sweep-*"))
+    for seed in ("seed-0", "seed-1"):
+        run = json.loads((root / seed / "forget10" / "npo" / "run.json").read_text())
+        assert run["steps"] == tuned["train"]["max_steps"]

@@ -49,3 +49,26 @@ def test_sweep_pick_best_forget_quality_under_the_utility_constraint():
     # none meets it: the best utility is kept, and said so
     chosen = pick(rows, {"forget_quality": 1e-8, "model_utility": 1.0})
     assert chosen["trial"] == 2 and not chosen["met_constraint"]
+
+
+def test_median_over_seeds_keeps_keys_every_seed_has():
+    """The --sweep-on all-seeds objective: per metric, the median across seeds (3 seeds: the
+    middle value; 2 seeds: the mean of the two); a key one seed lacks is left out."""
+    from obliviate.sweep.median import median_metrics
+
+    three = {0: {"forget_quality": 0.30, "model_utility": 0.90, "x": 1.0},
+             1: {"forget_quality": 0.01, "model_utility": 0.95},
+             2: {"forget_quality": 0.20, "model_utility": 0.80}}
+    assert median_metrics(three) == {"forget_quality": 0.20, "model_utility": 0.90}
+    two = {3: {"forget_quality": 0.1}, 7: {"forget_quality": 0.4}}
+    assert median_metrics(two)["forget_quality"] == pytest.approx(0.25)
+
+
+def test_bench_options_check_seeds_and_sweep_on():
+    from obliviate.bench.runner import BenchOptions
+
+    assert BenchOptions("synthetic", ["npo"]).seeds == [0, 1, 2]
+    with pytest.raises(ConfigError, match="different seeds"):
+        BenchOptions("synthetic", ["npo"], seeds=[0, 0])
+    with pytest.raises(ConfigError, match="first-seed or all-seeds"):
+        BenchOptions("synthetic", ["npo"], sweep_on="median")

@@ -2,11 +2,12 @@
 their bootstrap 95% intervals, written as CSV and Markdown."""
 from __future__ import annotations
 
-import csv
-import io
 import math
 from pathlib import Path
 from typing import Any
+
+from obliviate.row_tables import columns, to_csv, with_range
+from obliviate.row_tables import to_markdown as rows_markdown
 
 #: Headline metric keys per suite, in column order (a suite not listed shows every metric).
 HEADLINES: dict[str, list[str]] = {
@@ -47,22 +48,6 @@ def make_row(benchmark: str, split: str, method: str, kind: str, results: dict[s
     return row
 
 
-def columns(rows: list[dict[str, Any]]) -> list[str]:
-    cols: list[str] = []
-    for row in rows:
-        cols += [c for c in row if c not in cols]
-    return cols
-
-
-def to_csv(rows: list[dict[str, Any]]) -> str:
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=columns(rows), lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
-    return buf.getvalue()
-
-
 def _num(value: Any) -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "n/a"
@@ -74,16 +59,7 @@ def _num(value: Any) -> str:
 def to_markdown(rows: list[dict[str, Any]]) -> str:
     """Markdown table; each metric shown as ``value [ci_low, ci_high]``."""
     cols = [c for c in columns(rows) if not c.endswith(("_ci_low", "_ci_high"))]
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for row in rows:
-        cells = []
-        for c in cols:
-            text = _num(row.get(c))
-            if f"{c}_ci_low" in row and row.get(c) is not None:
-                text += f" [{_num(row.get(f'{c}_ci_low'))}, {_num(row.get(f'{c}_ci_high'))}]"
-            cells.append(text)
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+    return rows_markdown(rows, cols, with_range("_ci_low", "_ci_high", _num))
 
 
 def write_leaderboard(rows: list[dict[str, Any]], out_dir: Path) -> tuple[Path, Path]:

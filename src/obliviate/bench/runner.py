@@ -23,6 +23,13 @@ from obliviate.models import load_model, obliviate_home
 from obliviate.training.select_expr import parse_constraint
 
 
+#: Seeds a bench runs by default: the leaderboard is the median over them (``--seeds 0`` for a
+#: single quick run).
+DEFAULT_SEEDS = (0, 1, 2)
+#: What ``--sweep`` scores a trial on: the first seed's run, or the median over every seed.
+SWEEP_ON = ("first-seed", "all-seeds")
+
+
 @dataclass
 class BenchOptions:
     """Everything one bench run needs (the CLI and presets fill it)."""
@@ -51,17 +58,19 @@ class BenchOptions:
     muse_scal: bool = False
     muse_sust: bool = False
     progress: bool = True
-    # seeds (bench/seeds.py): ``seeds`` runs the whole bench once per seed; ``run_seed`` is the
-    # one seed of such a run (tiny model init, fine-tuning and unlearning; the data keep
-    # ``seed``); ``criterion`` (training/select_expr.py, over a leaderboard row) is what a seed
-    # must meet to count
-    seeds: list[int] | None = None
+    # seeds (bench/seeds.py): ``seeds`` runs the whole bench once per seed (default 3 seeds;
+    # one seed runs a single, unaggregated bench); ``run_seed`` is the one seed of such a run
+    # (tiny model init, fine-tuning and unlearning; the data keep ``seed``); ``criterion``
+    # (training/select_expr.py, over a leaderboard row) is what a seed must meet to count
+    seeds: list[int] | None = field(default_factory=lambda: list(DEFAULT_SEEDS))
     run_seed: int | None = None
     criterion: str = "forget_quality > 0.05 and utility_vs_original >= 0.9"
     # tuning (bench/tuning.py): ``sweep`` trials per method and split before the leaderboard,
-    # over ``space`` (a YAML file; default: per-method ranges around the unlearn settings)
+    # over ``space`` (a YAML file; default: per-method ranges around the unlearn settings),
+    # scored on the first seed or on the median over all seeds (``sweep_on``)
     sweep: int = 0
     space: str | None = None
+    sweep_on: str = "first-seed"
     tuned: dict[str, dict[str, Any]] = field(default_factory=dict)  # "split/method" -> settings
 
     def __post_init__(self) -> None:
@@ -71,6 +80,11 @@ class BenchOptions:
         parse_constraint(self.criterion)  # a one-line error before any training
         if self.sweep < 0:
             raise ConfigError(f"--sweep takes a number of trials >= 0, got {self.sweep}")
+        if self.sweep_on not in SWEEP_ON:
+            raise ConfigError(f"--sweep-on takes {' or '.join(SWEEP_ON)}, got {self.sweep_on!r}")
+        if self.seeds is not None and (not self.seeds or len(set(self.seeds)) != len(self.seeds)):
+            raise ConfigError(f"--seeds takes one or more different seeds (0,1,2), got "
+                              f"{self.seeds}")
 
 
 def load_bench(opts: BenchOptions) -> BenchData:
@@ -151,21 +165,18 @@ def with_run_seed(opts: BenchOptions, seed: int) -> BenchOptions:
 
 def run_bench(opts: BenchOptions, out_dir: Path | None = None) -> tuple[list[dict[str, Any]], Path]:
     """Run the benchmark; returns the leaderboard rows and the folder it was written to."""
-    if opts.seeds:
+    if opts.seeds and len(opts.seeds) > 1:
         from obliviate.bench.seeds import run_seeds
         return run_seeds(opts)
+    if opts.seeds:  # one seed: a plain bench seeded by it
+        opts = with_run_seed(opts, opts.seeds[0])
     bench = load_bench(opts)
-    cache = opts.workdir / "cache"
-    eval_kw = {"max_new_tokens": opts.max_new_tokens, "max_length": opts.finetune.max_length,
-               "device": opts.device}
+    eval_kw = eval_options(opts)
     total = len(bench.splits) * (len(opts.methods) + 2)
     bar = tqdm(total=total, desc=f"bench {opts.benchmark}", unit="run",
                disable=not opts.progress)
-    base, base_hash = base_model(opts, bench)
     bar.set_postfix_str("fine-tuning the target model")
-    target = (str(cached_finetune(base, base_hash, bench.full_train, cache, "target",
-                                  opts.finetune, bench.data_format, opts.device, opts.progress))
-              if bench.full_train else base)
+    base, base_hash, target = target_model(opts, bench)
     out_dir = out_dir or new_run_dir(opts)
     rows: list[dict[str, Any]] = []
     chained: dict[str, str] = {}
@@ -179,29 +190,50 @@ def run_bench(opts: BenchOptions, out_dir: Path | None = None) -> tuple[list[dic
     return rows, out_dir
 
 
+def eval_options(opts: BenchOptions) -> dict[str, Any]:
+    return {"max_new_tokens": opts.max_new_tokens, "max_length": opts.finetune.max_length,
+            "device": opts.device}
+
+
+def target_model(opts: BenchOptions, bench: BenchData) -> tuple[str, str, str]:
+    """(base model, its hash, target model): the target fine-tuned once and cached."""
+    base, base_hash = base_model(opts, bench)
+    if not bench.full_train:
+        return base, base_hash, base
+    target = cached_finetune(base, base_hash, bench.full_train, opts.workdir / "cache",
+                             "target", opts.finetune, bench.data_format, opts.device,
+                             opts.progress)
+    return base, base_hash, str(target)
+
+
+def references(opts: BenchOptions, bench: BenchData, split: Split, base: str, base_hash: str,
+               target: str, eval_kw: dict[str, Any]) -> tuple[dict | None, dict[str, Any]]:
+    """(retain model's results or None, original model's results) on ``split``, cached."""
+    retain_results = None
+    if split.retain_train:
+        retain_dir = cached_finetune(base, base_hash, split.retain_train, opts.workdir / "cache",
+                                     f"retain-{split.name}", opts.finetune, split.data_format,
+                                     opts.device, opts.progress)
+        retain_results = cached_results(retain_dir, split.name, split.eval_sets, bench.suite,
+                                         None, self_reference=True, **eval_kw)
+    original = cached_results(Path(target), split.name, split.eval_sets, bench.suite,
+                              retain_results, **eval_kw) if Path(target).is_dir() else \
+        _eval_spec(target, split, bench, retain_results, eval_kw)
+    return retain_results, original
+
+
 def new_run_dir(opts: BenchOptions) -> Path:
     return opts.workdir / "runs" / f"{opts.benchmark}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
 def _split_rows(opts, bench, split, base, base_hash, target, out_dir, eval_kw, chained, bar):
-    cache = opts.workdir / "cache"
-    retain_results = None
+    bar.set_postfix_str(f"{split.name}: retain and original models")
+    retain_results, original = references(opts, bench, split, base, base_hash, target, eval_kw)
     collected: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = []
-    if split.retain_train:
-        bar.set_postfix_str(f"{split.name}: retain model")
-        retain_dir = cached_finetune(base, base_hash, split.retain_train, cache,
-                                     f"retain-{split.name}", opts.finetune, split.data_format,
-                                     opts.device, opts.progress)
-        retain_results = cached_results(retain_dir, split.name, split.eval_sets, bench.suite,
-                                         None, self_reference=True, **eval_kw)
+    if retain_results is not None:
         collected.append(("retain", "retain", retain_results, {}))
-    bar.update(1)
-    bar.set_postfix_str(f"{split.name}: original")
-    original = cached_results(Path(target), split.name, split.eval_sets, bench.suite,
-                              retain_results, **eval_kw) if Path(target).is_dir() else \
-        _eval_spec(target, split, bench, retain_results, eval_kw)
     collected.append(("original", "original", original, {}))
-    bar.update(1)
+    bar.update(2)
     for method in opts.methods:
         bar.set_postfix_str(f"{split.name}: {method}")
         start = chained.get(method, target) if split.name.startswith("sust-") else target

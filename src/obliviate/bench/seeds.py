@@ -4,8 +4,9 @@ target / retain fine-tuning and every unlearning run seeded; the data stay those
 seeds and how many seeds met the criterion (``--criterion``, an expression over the
 leaderboard's columns, e.g. ``forget_quality > 0.05 and utility_vs_original >= 0.9``).
 
-With ``--sweep`` the methods are tuned on the first seed only; every seed then runs the tuned
-settings, so the table says whether the tuned setting holds across seeds.
+With ``--sweep`` the methods are tuned on the first seed only (``--sweep-on first-seed``) or on
+the median over every seed (``--sweep-on all-seeds``, ``bench/seed_tuning.py``); every seed
+then runs the tuned settings, so the table says whether the tuned setting holds across seeds.
 """
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from obliviate.bench.leaderboard import ID_COLUMNS, _num, columns, to_csv
+from obliviate.bench.leaderboard import ID_COLUMNS, _num
+from obliviate.row_tables import columns, to_csv, with_range
+from obliviate.row_tables import to_markdown as rows_markdown
 from obliviate.bench.runner import BenchOptions, new_run_dir, run_bench, with_run_seed
 from obliviate.training.select_expr import parse_constraint
 
@@ -27,6 +30,9 @@ _NOT_RESULTS = {"steps", "wall_time_s"}
 def run_seeds(opts: BenchOptions) -> tuple[list[dict[str, Any]], Path]:
     """Run the bench per seed into ``seed-<s>/``; write the across-seed leaderboard at the top."""
     root = new_run_dir(opts)
+    if opts.sweep and opts.sweep_on == "all-seeds":  # tune on the median over every seed
+        from obliviate.bench.seed_tuning import tune_across_seeds
+        opts = replace(opts, sweep=0, tuned=tune_across_seeds(opts, root))
     per_seed: list[tuple[int, list[dict[str, Any]]]] = []
     for seed in opts.seeds or []:
         rows, out = run_bench(with_run_seed(opts, seed), root / f"seed-{seed}")
@@ -88,14 +94,5 @@ def _meets(check, row: dict[str, Any]) -> bool:
 def to_markdown(rows: list[dict[str, Any]], criterion: str) -> str:
     """Markdown: each number as ``median [min, max]`` across seeds."""
     cols = [c for c in columns(rows) if not c.endswith(("_min", "_max"))]
-    lines = [f"Median [min, max] across seeds; met_criterion: seeds meeting `{criterion}`.", "",
-             "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for row in rows:
-        cells = []
-        for c in cols:
-            text = _num(row.get(c))
-            if f"{c}_min" in row and row.get(c) is not None:
-                text += f" [{_num(row[f'{c}_min'])}, {_num(row[f'{c}_max'])}]"
-            cells.append(text)
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+    return (f"Median [min, max] across seeds; met_criterion: seeds meeting `{criterion}`.\n\n"
+            + rows_markdown(rows, cols, with_range("_min", "_max", _num)))

@@ -43,34 +43,55 @@ def tune_method(opts: Any, method: str, target: str, split: Any, suite: str,
                 out_dir: Path) -> dict[str, Any]:
     """Sweep ``method`` on ``split`` from the ``target`` model; return the kept settings
     (``train`` / ``method_args`` overrides) with the trial's number and metrics."""
+    from obliviate.sweep import metric_values
+
+    ctx = trial_context(opts, target, split, suite, retain_results, original)
+    return sweep_and_pick(opts, method, target, split, ctx, out_dir,
+                          metric_values(retain_results, ctx.wanted))
+
+
+def trial_context(opts: Any, target: str, split: Any, suite: str,
+                  retain_results: dict[str, Any] | None, original: dict[str, Any]) -> Any:
+    """What every trial from ``target`` on ``split`` shares (sweep/trials.py)."""
     from obliviate.models import load_model
     from obliviate.pipeline import RunSets
-    from obliviate.sweep import (SweepOptions, TrialContext, metric_values, parse_objectives,
-                                 run_sweep)
+    from obliviate.sweep import TrialContext, metric_values
 
     if retain_results is None:
         raise ConfigError(f"--sweep tunes on forget quality and model utility, which need a "
                           f"retain model; benchmark {opts.benchmark!r} has none here")
+    wanted = [g.key for g in _objectives()]
+    sets = RunSets(forget=split.forget, forget_format=split.data_format, retain=split.retain,
+                   retain_format=split.data_format)
+    return TrialContext(load_model(target, device=opts.device), sets, split.eval_sets, suite,
+                        wanted, retain_results, opts.max_new_tokens, opts.finetune.max_length,
+                        original=metric_values(original, wanted), batch_size=16)
+
+
+def sweep_and_pick(opts: Any, method: str, target: str, split: Any, ctx: Any, out_dir: Path,
+                   retain: dict[str, float] | None) -> dict[str, Any]:
+    """Run the sweep of ``method`` with ``ctx`` (one seed's context, or the median over
+    seeds) into ``out_dir`` and return the kept trial's settings (:func:`pick`)."""
+    from obliviate.sweep import SweepOptions, run_sweep
+
     space = load_space(opts.space) if opts.space else default_space(opts, method)
     bad = [d.key for d in space if not d.key.startswith(("train.", "method_args."))]
     if bad:
         raise ConfigError(f"bench --space may only search train.* and method_args.* keys, "
                           f"not {', '.join(bad)}")
-    goals = parse_objectives(OBJECTIVES)
-    wanted = [g.key for g in goals]
-    sets = RunSets(forget=split.forget, forget_format=split.data_format, retain=split.retain,
-                   retain_format=split.data_format)
-    ctx = TrialContext(load_model(target, device=opts.device), sets, split.eval_sets, suite,
-                       wanted, retain_results, opts.max_new_tokens, opts.finetune.max_length,
-                       original=metric_values(original, wanted), batch_size=16)
     base = {"model": target, "method": method, "device": opts.device,
             "method_args": dict(opts.method_args.get(method, {})),
             "train": {**asdict(opts.unlearn), **opts.method_train.get(method, {})},
             "data": {"forget": f"{opts.benchmark}:{split.name}:forget"}}
-    sweep = SweepOptions(space, opts.sweep, out_dir, goals, seed=opts.unlearn.seed,
+    sweep = SweepOptions(space, opts.sweep, out_dir, _objectives(), seed=opts.unlearn.seed,
                          progress=opts.progress)
-    rows = run_sweep(base, ctx, sweep, retain=metric_values(retain_results, wanted))
+    rows = run_sweep(base, ctx, sweep, retain=retain)
     return pick(rows, ctx.original_metrics())
+
+
+def _objectives() -> list[Any]:
+    from obliviate.sweep import parse_objectives
+    return parse_objectives(OBJECTIVES)
 
 
 def pick(rows: list[dict[str, Any]], original: dict[str, float]) -> dict[str, Any]:

@@ -32,8 +32,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    "1/4, 2/4, 3/4, all of the forget corpus)")
     p.add_argument("--muse-sust", action="store_true", help="muse: sustainability runs (four "
                    "sequential unlearning requests)")
-    p.add_argument("--seeds", help="run the whole bench once per seed, e.g. 0,1,2, and report "
-                   "the median and range of every number and how many seeds met --criterion")
+    p.add_argument("--seeds", help="run the whole bench once per seed and report the median "
+                   "and range of every number and how many seeds met --criterion (default "
+                   "0,1,2; --seeds 0 for a single quick run)")
     p.add_argument("--criterion", help="what a seed must meet, over leaderboard columns (default "
                    "'forget_quality > 0.05 and utility_vs_original >= 0.9')")
     p.add_argument("--sweep", type=int, metavar="TRIALS", help="tune each method with this many "
@@ -41,6 +42,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    "before the leaderboard")
     p.add_argument("--space", help="search space YAML for --sweep (default: lr, steps and beta "
                    "around the unlearn settings)")
+    p.add_argument("--sweep-on", choices=["first-seed", "all-seeds"], help="score each --sweep "
+                   "trial on the first seed (default) or on the median over all --seeds (one "
+                   "run per seed and trial)")
     _train_args(p)
     p.set_defaults(handler=handle, epochs=None, lr=None, batch_size=None, max_length=None,
                    n_people=None, seed=None)

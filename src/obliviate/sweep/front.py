@@ -5,13 +5,13 @@ the front is the set of finished trials no other finished trial dominates.
 """
 from __future__ import annotations
 
-import csv
-import io
 import math
 from dataclasses import dataclass
 from typing import Any
 
 from obliviate.errors import ConfigError
+from obliviate.row_tables import columns, to_csv
+from obliviate.row_tables import to_markdown as rows_markdown
 
 
 @dataclass(frozen=True)
@@ -57,22 +57,6 @@ def pareto_front(rows: list[dict[str, Any]], objectives: list[Objective]) -> lis
     return sorted(front, key=lambda r: r[first.key], reverse=first.direction == "maximize")
 
 
-def columns(rows: list[dict[str, Any]]) -> list[str]:
-    cols: list[str] = []
-    for row in rows:
-        cols += [c for c in row if c not in cols]
-    return cols
-
-
-def to_csv(rows: list[dict[str, Any]]) -> str:
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=columns(rows), lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
-    return buf.getvalue()
-
-
 def _cell(value: Any) -> str:
     if value is None:
         return "n/a"
@@ -83,7 +67,4 @@ def _cell(value: Any) -> str:
 
 
 def to_markdown(rows: list[dict[str, Any]]) -> str:
-    cols = columns(rows)
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    lines += ["| " + " | ".join(_cell(r.get(c)) for c in cols) + " |" for r in rows]
-    return "\n".join(lines) + "\n"
+    return rows_markdown(rows, columns(rows), lambda row, col: _cell(row.get(col)))

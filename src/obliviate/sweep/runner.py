@@ -17,9 +17,10 @@ from typing import Any
 from obliviate.config import RunConfig, build
 from obliviate.errors import ConfigError, ObliviateError, TrainingError
 from obliviate.sweep.front import Objective, pareto_front, to_csv, to_markdown
+from obliviate.sweep.median import MedianOverSeeds
 from obliviate.sweep.plot import pareto_plot
 from obliviate.sweep.space import Dimension, apply, suggest
-from obliviate.sweep.trials import TrialContext, run_trial
+from obliviate.sweep.trials import TrialContext
 
 STUDY = "obliviate-sweep"
 
@@ -43,7 +44,7 @@ def _optuna():
     return optuna
 
 
-def run_sweep(base: dict[str, Any], ctx: TrialContext, opts: SweepOptions,
+def run_sweep(base: dict[str, Any], ctx: TrialContext | MedianOverSeeds, opts: SweepOptions,
               retain: dict[str, float] | None = None) -> list[dict[str, Any]]:
     """Run trials until ``opts.trials`` have finished (those already in the folder's
     ``study.db`` count); return every trial's row. ``base`` is the raw config every trial
@@ -59,7 +60,7 @@ def run_sweep(base: dict[str, Any], ctx: TrialContext, opts: SweepOptions,
 
     def objective(trial) -> list[float]:
         values = suggest(trial, opts.space)
-        outcome = run_trial(ctx, build(RunConfig, apply(base, values), ""), opts.progress)
+        outcome = ctx.run(build(RunConfig, apply(base, values), ""), opts.progress)
         for key in ("metrics", "steps", "selected_step", "wall_time_s"):
             trial.set_user_attr(key, outcome.get(key))
         return [outcome["metrics"][o.key] for o in opts.objectives]

@@ -59,6 +59,10 @@ class TrialContext:
             self.original = self.evaluator(self.loaded.model)
         return self.original
 
+    def run(self, config: RunConfig, progress: bool = False) -> dict[str, Any]:
+        """One trial with ``config`` (:func:`run_trial`)."""
+        return run_trial(self, config, progress)
+
     def memo(self, key: Any, compute) -> dict[str, float]:
         if key not in self._memo:
             self._memo[key] = compute()
