@@ -185,10 +185,10 @@ sys.exit(code)
 @pytest.mark.skipif(torch.cuda.device_count() == 1, reason=(
     "accelerate's FSDP launch takes one GPU per process: needs 2 GPUs, or none (on CPUs "
     "obliviate shards the model itself with FSDP2 over gloo)"))
-@pytest.mark.parametrize("method", ["npo", "ga_kl"])
+@pytest.mark.parametrize("method", ["npo", "ga_kl", "rmu"])
 def test_fsdp_two_processes_train_like_one(method, model_dir, even_data, tmp_path, capsys):
     """configs/accelerate/fsdp.yaml with 2 processes: on CPUs accelerate (1.16) would run plain
-    DDP, so the engine shards the trained model and GA-KL's frozen reference with FSDP2
+    DDP, so the engine shards the trained model and the frozen reference (GA-KL, RMU) with FSDP2
     (training/cpu_fsdp.py); the full state dict is gathered for the save and the final
     evaluation reloads it. Same step log, weights and metrics as one process."""
     args = [*_train_args(model_dir, even_data, tmp_path / "two", method), "dtype=float32",
@@ -207,7 +207,7 @@ def test_fsdp_two_processes_train_like_one(method, model_dir, even_data, tmp_pat
     if torch.cuda.is_available():
         return  # accelerate sharded the model; the spy saw nothing
     shards = [json.loads((tmp_path / f"shards{r}.json").read_text()) for r in (0, 1)]
-    assert len(shards[0]) == (2 if method == "ga_kl" else 1), "GA-KL: its reference too"
+    assert len(shards[0]) == (1 if method == "npo" else 2), "GA-KL, RMU: the reference too"
     for (local0, full), (local1, _) in zip(*shards):
         assert local0 < full and local1 < full and local0 + local1 == full
 

@@ -17,7 +17,8 @@ of letting accelerate wrap it in DDP:
 * the full state dict is gathered with every process's help and kept by the main process only
   (:func:`gathered_state_dict`), which writes the model once.
 
-Only FSDP2 is used (``fsdp_version: 1`` configs run as FSDP2 on CPUs; FSDP1 needs CUDA streams).
+Only FSDP2 is used on CPUs, and the config's other ``fsdp_*`` settings (version, offload, activation
+checkpointing, wrap policy) are not read: it reshards after forward and wraps decoder layers.
 """
 from __future__ import annotations
 

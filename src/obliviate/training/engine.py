@@ -238,7 +238,8 @@ class Engine:
     def layout(self) -> dict:
         """The evidence run.json keeps: processes, engine, backend, per-process batch."""
         acc = self.accelerator
-        engine = "fsdp" if self.cpu_fsdp else dist.engine_name(acc)
+        sharded = self.cpu_fsdp and not is_one_shot(self.method)  # one-shot edits never shard
+        engine = "fsdp" if sharded else dist.engine_name(acc)
         return {"processes": acc.num_processes, "engine": engine,
                 "backend": acc.state.backend, "global_batch": self.cfg.batch_size,
                 "per_process_batch": self.per_process_batch, "grad_accum": self.cfg.grad_accum}
