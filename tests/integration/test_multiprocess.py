@@ -85,6 +85,14 @@ def test_two_processes_train_like_one(method, model_dir, even_data, tmp_path, ca
     capsys.readouterr()
     proc = _launch(_train_args(model_dir, even_data, two, method), tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
+    _assert_trained_like_one(proc, one, two, model_dir, method, "ddp")
+
+
+def _assert_trained_like_one(proc: subprocess.CompletedProcess, one: Path, two: Path,
+                             model_dir: Path, method: str, engine: str) -> None:
+    """The 2-process run ``two`` wrote its folder once and matches the 1-process run ``one``:
+    step log, final weights, and (GA-KL) the evaluations before and after."""
+    tmp_path = two.parent
     assert proc.stdout.count("written to") == 1, "only the main process reports"
     assert {p.name for p in two.iterdir()} == {p.name for p in one.iterdir()}
     assert not [p for p in tmp_path.iterdir() if ".partial" in p.name or ".old" in p.name]
@@ -99,10 +107,11 @@ def test_two_processes_train_like_one(method, model_dir, even_data, tmp_path, ca
     changed = [k for k in w1 if not torch.equal(w1[k], load_file(
         model_dir / "model.safetensors")[k])]
     assert changed, "training changed nothing"
+    assert w2.keys() == w1.keys(), "the saved model is the full state dict"
     for key in w1:
         torch.testing.assert_close(w2[key], w1[key], rtol=1e-4, atol=1e-5)
     run = json.loads((two / "run.json").read_text())
-    assert run["distributed"] == {"processes": 2, "engine": "ddp", "backend": "gloo",
+    assert run["distributed"] == {"processes": 2, "engine": engine, "backend": "gloo",
                                   "global_batch": 4, "per_process_batch": 2, "grad_accum": 1}
     single = json.loads((one / "run.json").read_text())["distributed"]
     assert single["processes"] == 1 and single["per_process_batch"] == 4
@@ -153,26 +162,54 @@ def test_bad_data_on_one_process_stops_all_and_writes_nothing(model_dir, data_fi
     assert not [p for p in tmp_path.iterdir() if ".partial" in p.name]
 
 
-@pytest.mark.skipif(torch.cuda.device_count() < 2, reason=(
-    "FSDP needs 2 CUDA GPUs: accelerate (1.16) runs CPU-only processes as MULTI_CPU, i.e. "
-    "plain DDP over gloo, whatever the config asks (AcceleratorState picks FSDP only for "
-    "GPU-like process groups), so FSDP cannot engage on this machine; see docs/scaling.md"))
-def test_fsdp_two_gpus_train_like_one(model_dir, even_data, tmp_path, capsys):
-    args = [*_train_args(model_dir, even_data, tmp_path / "two", "ga_kl"),
-            "train.mixed_precision=no", "dtype=float32"]
+SPY = """\
+import json, os, sys
+from obliviate.training import cpu_fsdp
+from obliviate.cli import main
+shard, calls = cpu_fsdp.shard, []
+
+def spy(model):  # what FSDP2 left on this process: its shard of every parameter
+    out = shard(model)
+    calls.append([sum(cpu_fsdp.local(p).numel() for p in out.parameters()),
+                  sum(p.numel() for p in out.parameters())])
+    return out
+
+cpu_fsdp.shard = spy
+code = main(sys.argv[1:])
+with open(f"shards{os.environ['RANK']}.json", "w") as f:
+    json.dump(calls, f)
+sys.exit(code)
+"""
+
+
+@pytest.mark.skipif(torch.cuda.device_count() == 1, reason=(
+    "accelerate's FSDP launch takes one GPU per process: needs 2 GPUs, or none (on CPUs "
+    "obliviate shards the model itself with FSDP2 over gloo)"))
+@pytest.mark.parametrize("method", ["npo", "ga_kl", "rmu"])
+def test_fsdp_two_processes_train_like_one(method, model_dir, even_data, tmp_path, capsys):
+    """configs/accelerate/fsdp.yaml with 2 processes: on CPUs accelerate (1.16) would run plain
+    DDP, so the engine shards the trained model and the frozen reference (GA-KL, RMU) with FSDP2
+    (training/cpu_fsdp.py); the full state dict is gathered for the save and the final
+    evaluation reloads it. Same step log, weights and metrics as one process."""
+    args = [*_train_args(model_dir, even_data, tmp_path / "two", method), "dtype=float32",
+            'train.mixed_precision="no"']  # quoted: YAML reads a bare no as false
     one = [a if not a.startswith("output_dir=") else f"output_dir={tmp_path / 'one'}"
            for a in args]
     assert main(one) == 0
     capsys.readouterr()
-    proc = _launch(args, tmp_path, accelerate=True, config=DDP_CONFIG.with_name("fsdp.yaml"))
+    script = tmp_path / "spy.py"
+    script.write_text(SPY)
+    proc = _launch(args, tmp_path, script, accelerate=True,
+                   config=DDP_CONFIG.with_name("fsdp.yaml"))
     assert proc.returncode == 0, proc.stderr[-3000:]
-    run = json.loads((tmp_path / "two" / "run.json").read_text())
-    assert run["distributed"]["engine"] == "fsdp"
-    w1 = load_file(tmp_path / "one" / "model.safetensors")
-    w2 = load_file(tmp_path / "two" / "model.safetensors")
-    assert w2.keys() == w1.keys(), "the saved model is the full state dict"
-    for key in w1:
-        torch.testing.assert_close(w2[key], w1[key], rtol=1e-3, atol=1e-4)
+    _assert_trained_like_one(proc, tmp_path / "one", tmp_path / "two", model_dir, method,
+                             "fsdp")
+    if torch.cuda.is_available():
+        return  # accelerate sharded the model; the spy saw nothing
+    shards = [json.loads((tmp_path / f"shards{r}.json").read_text()) for r in (0, 1)]
+    assert len(shards[0]) == (1 if method == "npo" else 2), "GA-KL, RMU: the reference too"
+    for (local0, full), (local1, _) in zip(*shards):
+        assert local0 < full and local1 < full and local0 + local1 == full
 
 
 def _reference_worker(rank: int, port: int, folder: str) -> None:

@@ -9,6 +9,7 @@ from torch.utils.data import DataLoader
 
 from obliviate.errors import ConfigError
 from obliviate.evaluation.sharding import chunk_order, map_sharded, my_indices
+from obliviate.training import cpu_fsdp
 from obliviate.training.distributed import (check_requested_engine, loss_weight,
                                              per_process_batch, shard_loader, shard_slice)
 
@@ -87,14 +88,34 @@ def test_shipped_accelerate_configs_load(name, kind):
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="the check is for machines without CUDA")
-@pytest.mark.parametrize("var, engine", [("ACCELERATE_USE_FSDP", "FSDP"),
-                                         ("ACCELERATE_USE_DEEPSPEED", "DeepSpeed")])
-def test_fsdp_or_deepspeed_asked_on_cpus_is_refused(var, engine, monkeypatch):
-    monkeypatch.setenv(var, "true")
-    with pytest.raises(ConfigError, match=f"asks for {engine}, which needs CUDA GPUs"):
+def test_deepspeed_asked_on_cpus_is_refused_and_fsdp_is_not(monkeypatch):
+    """DeepSpeed on CPUs would silently run as DDP; FSDP is run by the engine itself
+    (training/cpu_fsdp.py), so it passes the check."""
+    monkeypatch.setenv("ACCELERATE_USE_DEEPSPEED", "true")
+    with pytest.raises(ConfigError, match="asks for DeepSpeed, which obliviate runs on CUDA"):
         check_requested_engine()
-    monkeypatch.setenv(var, "false")
+    monkeypatch.setenv("ACCELERATE_USE_DEEPSPEED", "false")
     check_requested_engine()
+    monkeypatch.setenv("ACCELERATE_USE_FSDP", "true")
+    check_requested_engine()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="the check is for machines without CUDA")
+def test_fsdp_on_cpus_is_requested_by_a_multi_process_fsdp_launch_only(monkeypatch):
+    monkeypatch.setenv("ACCELERATE_USE_FSDP", "true")
+    monkeypatch.setenv("WORLD_SIZE", "1")
+    assert not cpu_fsdp.requested(), "one process: nothing to shard over"
+    cpu_fsdp.check_options(5, 5, 0.5)  # nothing refused when FSDP does not run
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    assert cpu_fsdp.requested()
+    cpu_fsdp.check_options(None, None, None)
+    for args, name in [((2, None, None), "train.save_every"),
+                       ((None, 3, None), "train.eval_every"),
+                       ((None, None, 0.5), "localize.saliency")]:
+        with pytest.raises(ConfigError, match=f"{name} is not supported with FSDP on CPUs"):
+            cpu_fsdp.check_options(*args)
+    monkeypatch.setenv("ACCELERATE_USE_FSDP", "false")
+    assert not cpu_fsdp.requested()
 
 
 def test_lora_merge_with_sharded_weights_is_refused(monkeypatch):

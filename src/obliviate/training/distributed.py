@@ -175,9 +175,9 @@ def _deepspeed_reference(accelerator: Any, reference: nn.Module) -> nn.Module:
 
 
 def check_requested_engine(lora_merge: bool = False) -> None:
-    """A ConfigError when an accelerate config asks for FSDP or DeepSpeed on a machine without
-    CUDA (accelerate then runs the processes as plain DDP or as one process, and the run would
-    silently not be what was asked for), or asks for sharded weights with ``lora.merge``
+    """A ConfigError when an accelerate config asks for DeepSpeed on a machine without CUDA
+    (accelerate then runs the processes as plain DDP or as one process, and the run would
+    silently not be what was asked for; FSDP on CPUs is run by ``training/cpu_fsdp.py``), or asks for sharded weights with ``lora.merge``
     (merging a sharded adapter is not supported: save the adapter, merge after)."""
     from obliviate.distributed import cpu_only
     asked = [name for name, var in (("FSDP", "ACCELERATE_USE_FSDP"),
@@ -188,11 +188,11 @@ def check_requested_engine(lora_merge: bool = False) -> None:
         raise ConfigError("lora.merge=true is not supported with FSDP or ZeRO-3 (the adapter's "
                           "weights are sharded); set lora.merge=false to save the adapter, "
                           "then merge it on one process.")
-    if asked and cpu_only():
+    if "DeepSpeed" in asked and cpu_only():  # FSDP on CPUs: the engine shards itself
         raise ConfigError(
-            f"the accelerate config asks for {asked[0]}, which needs CUDA GPUs; on CPUs accelerate "
-            "runs the processes as plain DDP. Launch with configs/accelerate/ddp.yaml (or "
-            "torchrun) on CPUs, and the FSDP / DeepSpeed configs on GPUs.")
+            "the accelerate config asks for DeepSpeed, which obliviate runs on CUDA GPUs only; on "
+            "CPUs accelerate runs the processes as plain DDP. Launch with "
+            "configs/accelerate/fsdp.yaml or ddp.yaml (or torchrun) on CPUs.")
 
 
 def fill_deepspeed_config(accelerator: Any, per_process: int, grad_accum: int,

@@ -23,7 +23,7 @@ from obliviate.distributed import cpu_only
 from obliviate.data.types import TokenizedExample
 from obliviate.errors import ConfigError, TrainingError
 from obliviate.methods.base import StepInputs, UnlearningMethod, is_one_shot
-from obliviate.training import batches
+from obliviate.training import batches, cpu_fsdp
 from obliviate.training import distributed as dist
 from obliviate.training.checkpoint import Checkpointer, resume_loop, save_due
 from obliviate.training.compile import compile_decoder
@@ -89,6 +89,7 @@ class Engine:
         self.per_process_batch = dist.per_process_batch(
             train.batch_size, self.accelerator.num_processes, train.grad_accum)
         self.prepared: nn.Module | None = None  # the model as wrapped for DDP / FSDP / DeepSpeed
+        self.cpu_fsdp = cpu_fsdp.requested()  # FSDP asked on CPUs: the engine shards itself
         self._forget_loader = None  # its sampler knows the current micro-batch's loss weight
 
     def fit(self, model: nn.Module, data: TrainingData, pad_id: int) -> TrainResult:
@@ -126,6 +127,8 @@ class Engine:
             log = self._train(model, params, forget, retain, frozen, mask, result.steps)
             result.tokens_processed, result.log = log.tokens, log.records
             result.steps = log.records[-1]["step"] if log.records else result.steps  # early stop
+            if self.cpu_fsdp:  # the sharded parameters that replaced the selected ones
+                params = [p for p in self.prepared.parameters() if p.requires_grad]
         self._check_weights(params, result.steps)
         result.wall_time_s = time.perf_counter() - start
         result.peak_memory_mb = peak_memory_mb(acc.device)
@@ -133,14 +136,20 @@ class Engine:
 
     def _train(self, model, params, forget, retain, frozen, mask, total) -> StepLog:
         cfg = self.cfg
+        if self.cpu_fsdp:  # accelerate cannot shard on CPUs (training/cpu_fsdp.py)
+            params = [p for p in cpu_fsdp.shard(model).parameters() if p.requires_grad]
+            frozen["reference"] = cpu_fsdp.shard_reference(frozen["reference"])
         raw = build_optimizer(self.optimizer_name, params, cfg.lr, cfg.weight_decay,
                               self.optimizer_args)
         scheduler = get_scheduler(cfg.scheduler, raw, cfg.warmup_steps, total)
         dist.fill_deepspeed_config(self.accelerator, self.per_process_batch, cfg.grad_accum,
                                    cfg.max_grad_norm)
-        model, optimizer = self.accelerator.prepare(model, raw)
+        if self.cpu_fsdp:  # the optimizer only: accelerate would wrap the model in DDP
+            optimizer = self.accelerator.prepare(raw)
+        else:
+            model, optimizer = self.accelerator.prepare(model, raw)
+            frozen["reference"] = dist.prepare_reference(self.accelerator, frozen["reference"])
         self.prepared, self._forget_loader = model, forget
-        frozen["reference"] = dist.prepare_reference(self.accelerator, frozen["reference"])
         return self._loop(model, optimizer, scheduler, batches.paired(forget, retain), frozen,
                           params, total, StepHooks(model, raw, mask))
 
@@ -222,12 +231,16 @@ class Engine:
     def full_state_dict(self) -> dict | None:
         """After ``fit``: the full weights gathered cooperatively under FSDP / ZeRO-3 (every
         process must call this), None when the unwrapped model already holds them."""
+        if self.cpu_fsdp and self.prepared is not None:
+            return cpu_fsdp.gathered_state_dict(self.prepared)
         return dist.full_state_dict(self.accelerator, self.prepared)
 
     def layout(self) -> dict:
         """The evidence run.json keeps: processes, engine, backend, per-process batch."""
         acc = self.accelerator
-        return {"processes": acc.num_processes, "engine": dist.engine_name(acc),
+        sharded = self.cpu_fsdp and not is_one_shot(self.method)  # one-shot edits never shard
+        engine = "fsdp" if sharded else dist.engine_name(acc)
+        return {"processes": acc.num_processes, "engine": engine,
                 "backend": acc.state.backend, "global_batch": self.cfg.batch_size,
                 "per_process_batch": self.per_process_batch, "grad_accum": self.cfg.grad_accum}
 
@@ -278,7 +291,10 @@ class Engine:
                 "Lower train.lr, set train.max_grad_norm, or use fewer steps.")
 
     def _check_weights(self, params: list[nn.Parameter], step: int) -> None:
-        if not all(torch.isfinite(p).all() for p in params):
+        local = [cpu_fsdp.local(p) for p in params]  # FSDP: this process's shard
+        ok = torch.tensor([float(all(torch.isfinite(p).all() for p in local))],
+                          device=self.accelerator.device)
+        if self.accelerator.reduce(ok, reduction="sum").item() < self.accelerator.num_processes:
             raise TrainingError(f"weights became NaN or infinite by step {step}; nothing was "
                                 "saved. Lower train.lr or set train.max_grad_norm.")
 
