@@ -1,7 +1,7 @@
 """The parts of the MIA metrics that the AUC tests of test_metric_mia.py do not reach: the
 gradient-norm attack, the text zlib compresses, the bootstrap interval of the AUC (both the
-matrix form and the large-set fallback), Min-K%++ on integer and zero-sigma inputs, and empty
-groups."""
+matrix form and the large-set fallback), Min-K%++ on integer and zero-sigma inputs, empty
+groups, Min-K% of one value and of none, and the reference attack under a length limit."""
 from __future__ import annotations
 
 import math
@@ -146,3 +146,23 @@ def test_the_metric_listing_names_each_attack() -> None:
     table = metrics_table()
     assert "AUC-ROC of the zlib attack, forget (members) vs holdout." in table
     assert "AUC-ROC of the gradient_norm attack" in table
+
+
+def test_min_k_of_one_value_is_that_value_and_of_none_is_nan() -> None:
+    assert min_k(np.array([-2.5])) == -2.5            # max(1, int(0.4 * 1)) = 1 value
+    assert min_k(np.array([-2.5]), 1.0) == -2.5
+    assert math.isnan(min_k(np.array([])))
+
+
+def test_reference_attack_scores_the_cut_texts_with_both_models() -> None:
+    """reference = mean log p (model) - mean log p (reference model), both on the texts cut
+    at the length limit: 4 tokens here, so the numbers differ from the whole texts'."""
+    model, tok, ref_model = make_model(), make_tokenizer(), make_model(seed=1)
+    ctx = EvalContext(model, tok, {"t": text_set(3)}, reference_model=ref_model)
+    with pytest.warns(UserWarning, match="truncated to 4"):
+        cut = ctx.scores("t", 4)
+    ref_cut = ctx.score_items(ctx.tokenized("t", 4), model=ref_model)
+    ref_full = ctx.score_items(ctx.tokenized("t"), model=ref_model)
+    assert not np.allclose(ref_cut.mean_logp(), ref_full.mean_logp())
+    assert attack_scores(ctx, "t", "reference", 0.4, 4) == pytest.approx(
+        cut.mean_logp() - ref_cut.mean_logp())
