@@ -166,3 +166,30 @@ def test_reference_attack_scores_the_cut_texts_with_both_models() -> None:
     assert not np.allclose(ref_cut.mean_logp(), ref_full.mean_logp())
     assert attack_scores(ctx, "t", "reference", 0.4, 4) == pytest.approx(
         cut.mean_logp() - ref_cut.mean_logp())
+
+
+def test_bootstrap_auc_percentiles_and_default_seed_on_continuous_scores() -> None:
+    """With continuous scores every resample's AUC differs, so the interval pins the 2.5 / 97.5
+    percentiles and the default seed (0) exactly; the large-set path is reproducible by seed."""
+    rng = np.random.default_rng(5)
+    m, h = rng.normal(0.5, 1.0, 40), rng.normal(0.0, 1.0, 30)
+    draw = np.random.default_rng(0)
+    pick_m, pick_h = draw.integers(0, 40, (1000, 40)), draw.integers(0, 30, (1000, 30))
+    aucs = [auc_roc(m[a], h[b]) for a, b in zip(pick_m, pick_h)]
+    assert bootstrap_auc(m, h) == pytest.approx(tuple(np.percentile(aucs, [2.5, 97.5])),
+                                                abs=1e-12)
+    assert bootstrap_auc(m, h) != bootstrap_auc(m, h, seed=1)
+    big_m, big_h = rng.normal(1.0, 1.0, 2001), rng.normal(0.0, 1.0, 2000)
+    first = bootstrap_auc(big_m, big_h, n_resamples=50, seed=2)
+    assert first == bootstrap_auc(big_m, big_h, n_resamples=50, seed=2)
+    assert first != bootstrap_auc(big_m, big_h, n_resamples=50, seed=3)
+
+
+def test_gradient_norm_attack_scores_the_cut_texts() -> None:
+    model, tok = make_model(), make_tokenizer()
+    ctx = EvalContext(model, tok, {"t": text_set(3)})
+    with pytest.warns(UserWarning, match="truncated to 4"):
+        cut = ctx.tokenized("t", 4)
+    expected = -gradient_norms(model, cut, tok.pad_token_id)
+    assert not np.allclose(expected, -gradient_norms(model, ctx.tokenized("t"), tok.pad_token_id))
+    assert attack_scores(ctx, "t", "gradient_norm", 0.4, 4) == pytest.approx(expected, rel=1e-5)

@@ -20,6 +20,7 @@ whole. MUSE's PrivLeak uses the AUC with the other orientation (holdout positive
 """
 from __future__ import annotations
 
+import math
 import zlib
 from typing import Any, Callable
 
@@ -39,7 +40,7 @@ def auc_roc(members: np.ndarray, non_members: np.ndarray) -> float:
     members, non_members = np.asarray(members, float), np.asarray(non_members, float)
     n1, n0 = members.size, non_members.size
     if n1 == 0 or n0 == 0:
-        return float("nan")
+        return math.nan
     ranks = rankdata(np.concatenate([members, non_members]))
     return float((ranks[:n1].sum() - n1 * (n1 + 1) / 2.0) / (n1 * n0))
 
@@ -48,7 +49,7 @@ def min_k(values: np.ndarray, k: float = 0.4) -> float:
     """Mean of the lowest ``max(1, int(k * n))`` values (nan for an empty sample)."""
     values = np.sort(np.asarray(values, dtype=np.float64))
     if values.size == 0:
-        return float("nan")
+        return math.nan
     return float(values[: max(1, int(k * values.size))].mean())
 
 
@@ -144,7 +145,7 @@ def bootstrap_auc(members: np.ndarray, non_members: np.ndarray, n_resamples: int
     m, h = np.asarray(members, float), np.asarray(non_members, float)
     n1, n0 = m.size, h.size
     if n1 == 0 or n0 == 0:
-        return float("nan"), float("nan")
+        return math.nan, math.nan
     if n1 * n0 > 4_000_000:
         return bootstrap_ci_groups([m, h], _auc_of_groups, n_resamples, seed)
     pairs = (m[:, None] > h[None, :]) + 0.5 * (m[:, None] == h[None, :])
