@@ -66,7 +66,7 @@ def test_mc_answer_refuses_bad_choices(choices):
         mc_answer(Example("Q", "A", {"choices": choices}), 4)
 
 
-@pytest.mark.parametrize("answer", [2, -1, "C", "", "maybe", 1.0])
+@pytest.mark.parametrize("answer", [2, -1, "C", "", "AB", " BA ", "maybe", 1.0])
 def test_mc_answer_refuses_answers_outside_the_choices(answer):
     message = f"example 3: answer {answer!r} is not a valid choice index/letter."
     with pytest.raises(DataError, match=f"^{re.escape(message)}$"):

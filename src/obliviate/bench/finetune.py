@@ -102,10 +102,12 @@ def evaluate_model(loaded: LoadedModel, sets: dict[str, list[Example]], suite: s
 def cached_results(model_dir: Path, name: str, sets: dict[str, list[Example]], suite: str,
                    reference: dict[str, Any] | None, self_reference: bool = False,
                    device: str | None = None, **kwargs: Any) -> dict[str, Any]:
-    """``model_dir/results-<name>-<key>.json``, computed once per data and reference."""
+    """``model_dir/results-<name>-<key>.json``, computed once per data, reference, settings
+    and version of the evaluation code and libraries (a metric fix gives a new key)."""
+    from obliviate.evaluation.stored import code_hash, library_versions
     ref_key = cache_key(reference.get("model"), reference.get("data")) if reference else "-"
     key = cache_key({k: dataset_hash(v) for k, v in sets.items()}, suite, ref_key,
-                    self_reference, kwargs, *_prompt_key())
+                    self_reference, kwargs, *_prompt_key(), code_hash(), library_versions())
     path = model_dir / f"results-{name}-{key}.json"
     if path.is_file():
         return json.loads(path.read_text(encoding="utf-8"))

@@ -98,7 +98,8 @@ def options_from(args: argparse.Namespace) -> BenchOptions:
               "retain_corpus": args.retain_corpus, "mmlu_source": args.mmlu_source,
               "max_new_tokens": args.max_new_tokens,
               "criterion": getattr(args, "criterion", None), "sweep": getattr(args, "sweep", None),
-              "space": getattr(args, "space", None), "sweep_on": getattr(args, "sweep_on", None)}
+              "space": getattr(args, "space", None), "sweep_on": getattr(args, "sweep_on", None),
+              "run_dir": getattr(args, "run_dir", None)}
     if getattr(args, "seeds", None):
         raw["seeds"] = [_seed(s) for s in _split_list(args.seeds)]
     raw.update({k: v for k, v in direct.items() if v is not None})

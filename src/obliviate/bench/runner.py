@@ -72,11 +72,15 @@ class BenchOptions:
     space: str | None = None
     sweep_on: str = "first-seed"
     tuned: dict[str, dict[str, Any]] = field(default_factory=dict)  # "split/method" -> settings
+    # the run folder: None for a new one under ``workdir/runs``; an existing folder continues
+    # the --sweep stored in it (its finished trials count) and rewrites the rest
+    run_dir: Path | None = None
 
     def __post_init__(self) -> None:
         if not self.methods:
             raise ConfigError("bench needs at least one method (--methods npo,graddiff).")
         self.workdir = Path(self.workdir) if self.workdir else obliviate_home() / "bench"
+        self.run_dir = Path(self.run_dir) if self.run_dir else None
         parse_constraint(self.criterion)  # a one-line error before any training
         if self.sweep < 0:
             raise ConfigError(f"--sweep takes a number of trials >= 0, got {self.sweep}")
@@ -223,7 +227,23 @@ def references(opts: BenchOptions, bench: BenchData, split: Split, base: str, ba
 
 
 def new_run_dir(opts: BenchOptions) -> Path:
-    return opts.workdir / "runs" / f"{opts.benchmark}-{time.strftime('%Y%m%d-%H%M%S')}"
+    """``opts.run_dir`` when given (created if missing, kept if there), else a new folder
+    ``workdir/runs/<benchmark>-<time>``, suffixed ``-2``, ``-3``... when a bench started in the
+    same second already holds that name (the folder is claimed by creating it)."""
+    if opts.run_dir is not None:
+        opts.run_dir.mkdir(parents=True, exist_ok=True)
+        return opts.run_dir
+    runs = opts.workdir / "runs"
+    runs.mkdir(parents=True, exist_ok=True)
+    stem = f"{opts.benchmark}-{time.strftime('%Y%m%d-%H%M%S')}"
+    for n in range(1, 1000):
+        path = runs / (stem if n == 1 else f"{stem}-{n}")
+        try:
+            path.mkdir()
+            return path
+        except FileExistsError:
+            continue
+    raise ConfigError(f"{runs} holds 999 runs named {stem}*; choose another --workdir")
 
 
 def _split_rows(opts, bench, split, base, base_hash, target, out_dir, eval_kw, chained, bar):

@@ -45,6 +45,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--sweep-on", choices=["first-seed", "all-seeds"], help="score each --sweep "
                    "trial on the first seed (default) or on the median over all --seeds (one "
                    "run per seed and trial)")
+    p.add_argument("--run-dir", help="the run folder (default: a new one under "
+                   "WORKDIR/runs); give the folder of a stopped run to continue its --sweep "
+                   "from the trials it finished")
     _train_args(p)
     p.set_defaults(handler=handle, epochs=None, lr=None, batch_size=None, max_length=None,
                    n_people=None, seed=None)

@@ -48,6 +48,11 @@ def code_hash() -> str:
     return digest.hexdigest()
 
 
+def library_versions() -> list[str]:
+    """The versions of the libraries whose code computes the numbers."""
+    return [torch.__version__, transformers.__version__]
+
+
 def examples_hash(examples: list[Example]) -> str:
     rows = [[e.prompt, e.target, e.meta] for e in examples]
     return hashlib.sha256(json.dumps(rows, sort_keys=True, default=str).encode()).hexdigest()
@@ -62,7 +67,7 @@ def evaluation_key(weights_hash: str, datasets: dict[str, list[Example]],
         "data": {n: examples_hash(ex) for n, ex in sorted(datasets.items())},
         "tokens": {n: items_hash(items) for n, items in sorted(tokenized.items())},
         "suite": repr(suite), "settings": settings, "code": code_hash(),
-        "versions": [torch.__version__, transformers.__version__],
+        "versions": library_versions(),
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 

@@ -53,8 +53,9 @@ def mc_answer(example: Example, where: int) -> tuple[str, list[str], int]:
         raise DataError(f"example {where} needs meta 'choices', a list of 2-26 options.")
     question = example.prompt or str(example.meta.get("question", ""))
     answer = example.meta.get("answer", example.target)
-    if isinstance(answer, str) and answer.strip() in LETTERS[:len(choices)] and answer.strip():
-        answer = LETTERS.index(answer.strip())
+    letter = answer.strip() if isinstance(answer, str) else ""
+    if len(letter) == 1 and letter in LETTERS[:len(choices)]:  # one letter, not "AB"
+        answer = LETTERS.index(letter)
     elif isinstance(answer, str) and answer in choices:
         answer = choices.index(answer)
     if not isinstance(answer, int) or not 0 <= answer < len(choices):
