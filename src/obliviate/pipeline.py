@@ -38,7 +38,7 @@ from obliviate.run_setup import (input_ledger, prepare_output, run_fingerprint, 
 from obliviate.reports import write_report
 from obliviate.reports.hub import push_folder
 from obliviate.reports.model_card import data_summary, write_model_card
-from obliviate.training import Engine, TrainingData, TrainResult, cpu_fsdp
+from obliviate.training import Engine, TrainingData, TrainResult, cpu_deepspeed, cpu_fsdp
 from obliviate.training.distributed import check_requested_engine, per_process_batch
 from obliviate.training.checkpoint import Checkpointer
 from obliviate.training.lora import export_model, wrap_lora
@@ -226,6 +226,8 @@ def _preflight(config: RunConfig, out: Path, sets: RunSets | None,
     check_requested_engine(config.lora.enabled and config.lora.merge)
     cpu_fsdp.check_options(config.train.save_every, config.train.eval_every,
                            config.localize.saliency)
+    cpu_deepspeed.check_options(config.train.save_every, config.train.eval_every,
+                                config.localize.saliency, config.optimizer)
     sets = sets or load_sets(config)  # data errors show before the model loads
     tasks = task_manager(config.lm_eval) if config.lm_eval.tasks else None  # names checked
     check_installed(config.train.report_to)

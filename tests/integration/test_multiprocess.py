@@ -8,6 +8,7 @@ MSE) of two processes average to exactly the one-process value (docs/scaling.md 
 """
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import socket
@@ -89,9 +90,10 @@ def test_two_processes_train_like_one(method, model_dir, even_data, tmp_path, ca
 
 
 def _assert_trained_like_one(proc: subprocess.CompletedProcess, one: Path, two: Path,
-                             model_dir: Path, method: str, engine: str) -> None:
+                             model_dir: Path, method: str, engine: str, accum: int = 1) -> None:
     """The 2-process run ``two`` wrote its folder once and matches the 1-process run ``one``:
-    step log, final weights, and (GA-KL) the evaluations before and after."""
+    step log, final weights, and (GA-KL) the evaluations before and after. ``accum``: the
+    runs' ``train.grad_accum`` (of a global batch of 4)."""
     tmp_path = two.parent
     assert proc.stdout.count("written to") == 1, "only the main process reports"
     assert {p.name for p in two.iterdir()} == {p.name for p in one.iterdir()}
@@ -112,9 +114,10 @@ def _assert_trained_like_one(proc: subprocess.CompletedProcess, one: Path, two: 
         torch.testing.assert_close(w2[key], w1[key], rtol=1e-4, atol=1e-5)
     run = json.loads((two / "run.json").read_text())
     assert run["distributed"] == {"processes": 2, "engine": engine, "backend": "gloo",
-                                  "global_batch": 4, "per_process_batch": 2, "grad_accum": 1}
+                                  "global_batch": 4, "per_process_batch": 2 // accum,
+                                  "grad_accum": accum}
     single = json.loads((one / "run.json").read_text())["distributed"]
-    assert single["processes"] == 1 and single["per_process_batch"] == 4
+    assert single["processes"] == 1 and single["per_process_batch"] == 4 // accum
     if method == "ga_kl":  # evaluated before and after, by both processes together
         r1, r2 = (json.loads((o / "results.json").read_text()) for o in (one, two))
         assert r2["before"]["metrics"] == r1["before"]["metrics"], "same model, same numbers"
@@ -210,6 +213,75 @@ def test_fsdp_two_processes_train_like_one(method, model_dir, even_data, tmp_pat
     assert len(shards[0]) == (1 if method == "npo" else 2), "GA-KL, RMU: the reference too"
     for (local0, full), (local1, _) in zip(*shards):
         assert local0 < full and local1 < full and local0 + local1 == full
+
+
+DS_SPY = """\
+import json, os, sys
+from obliviate.training import cpu_deepspeed
+from obliviate.cli import main
+initialize, shard_reference, calls = cpu_deepspeed.initialize, cpu_deepspeed.shard_reference, []
+
+def held(module):  # [elements this process holds, elements of the model]
+    params = list(module.parameters())
+    return [sum(cpu_deepspeed.local(p).numel() for p in params),
+            sum(getattr(p, "ds_numel", p.numel()) for p in params)]
+
+def spy_init(model, optimizer, ds_config):
+    engine, wrapped = initialize(model, optimizer, ds_config)
+    calls.append(held(engine.module))
+    return engine, wrapped
+
+def spy_reference(reference, ds_config):
+    out = shard_reference(reference, ds_config)
+    if out is not None:
+        calls.append(held(out.module if hasattr(out, "module") else out))
+    return out
+
+cpu_deepspeed.initialize, cpu_deepspeed.shard_reference = spy_init, spy_reference
+code = main(sys.argv[1:])
+with open(f"shards{os.environ['RANK']}.json", "w") as f:
+    json.dump(calls, f)
+sys.exit(code)
+"""
+
+
+@pytest.mark.skipif(importlib.util.find_spec("deepspeed") is None, reason=(
+    "DeepSpeed is not installed; on CPUs: DS_ACCELERATOR=cpu DS_BUILD_OPS=0 pip install "
+    "--no-deps --no-build-isolation deepspeed einops hjson msgpack ninja py-cpuinfo "
+    "(.ci/run installs it)"))
+@pytest.mark.skipif(torch.cuda.is_available(), reason=(
+    "on GPUs accelerate runs DeepSpeed itself; this checks obliviate's own CPU path"))
+@pytest.mark.parametrize("stage", [2, 3])
+@pytest.mark.parametrize("method", ["npo", "ga_kl", "rmu"])
+def test_deepspeed_two_processes_train_like_one(stage, method, model_dir, even_data, tmp_path,
+                                                capsys):
+    """configs/accelerate/deepspeed_zero{2,3}.yaml with 2 CPU processes: accelerate (1.16)
+    would run plain DDP, so the engine wraps the model with deepspeed.initialize itself
+    (training/cpu_deepspeed.py). Same step log, weights and metrics as one process; at ZeRO-3
+    each process holds half of the trained and of the reference model (GA-KL, RMU) and the
+    saved model is the full state dict, gathered by both and written once. RMU accumulates
+    2 micro-batches per step (the launch's own accumulation setting, 1, must not win)."""
+    accum = 2 if method == "rmu" else 1
+    args = [*_train_args(model_dir, even_data, tmp_path / "two", method), "dtype=float32",
+            'train.mixed_precision="no"', f"train.grad_accum={accum}"]
+    one = [a if not a.startswith("output_dir=") else f"output_dir={tmp_path / 'one'}"
+           for a in args]
+    assert main(one) == 0
+    capsys.readouterr()
+    script = tmp_path / "spy.py"
+    script.write_text(DS_SPY)
+    proc = _launch(args, tmp_path, script, accelerate=True,
+                   config=DDP_CONFIG.with_name(f"deepspeed_zero{stage}.yaml"))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    _assert_trained_like_one(proc, tmp_path / "one", tmp_path / "two", model_dir, method,
+                             f"deepspeed-zero{stage}", accum)
+    shards = [json.loads((tmp_path / f"shards{r}.json").read_text()) for r in (0, 1)]
+    assert len(shards[0]) == (1 if method == "npo" else 2), "GA-KL, RMU: the reference too"
+    for (local0, full), (local1, _) in zip(*shards):
+        if stage == 3:  # partitioned: each holds half (DeepSpeed pads to even partitions)
+            assert local0 < full and local1 < full and local0 + local1 >= full
+        else:  # ZeRO-2 partitions gradients and optimizer state only
+            assert local0 == local1 == full
 
 
 def _reference_worker(rank: int, port: int, folder: str) -> None:

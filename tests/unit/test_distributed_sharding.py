@@ -9,7 +9,7 @@ from torch.utils.data import DataLoader
 
 from obliviate.errors import ConfigError
 from obliviate.evaluation.sharding import chunk_order, map_sharded, my_indices
-from obliviate.training import cpu_fsdp
+from obliviate.training import cpu_deepspeed, cpu_fsdp
 from obliviate.training.distributed import (check_requested_engine, loss_weight,
                                              per_process_batch, shard_loader, shard_slice)
 
@@ -88,16 +88,45 @@ def test_shipped_accelerate_configs_load(name, kind):
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="the check is for machines without CUDA")
-def test_deepspeed_asked_on_cpus_is_refused_and_fsdp_is_not(monkeypatch):
-    """DeepSpeed on CPUs would silently run as DDP; FSDP is run by the engine itself
-    (training/cpu_fsdp.py), so it passes the check."""
+def test_deepspeed_on_one_cpu_process_is_refused_and_on_two_is_not(monkeypatch):
+    """One process has nothing to partition over; with 2 or more the engine runs ZeRO itself
+    (training/cpu_deepspeed.py), as it runs FSDP (training/cpu_fsdp.py)."""
     monkeypatch.setenv("ACCELERATE_USE_DEEPSPEED", "true")
-    with pytest.raises(ConfigError, match="asks for DeepSpeed, which obliviate runs on CUDA"):
+    monkeypatch.delenv("WORLD_SIZE", raising=False)
+    with pytest.raises(ConfigError, match="asks for DeepSpeed on one CPU process"):
         check_requested_engine()
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    check_requested_engine()
     monkeypatch.setenv("ACCELERATE_USE_DEEPSPEED", "false")
+    monkeypatch.delenv("WORLD_SIZE")
     check_requested_engine()
     monkeypatch.setenv("ACCELERATE_USE_FSDP", "true")
     check_requested_engine()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="the check is for machines without CUDA")
+def test_deepspeed_on_cpus_refuses_what_it_cannot_do_before_loading(monkeypatch):
+    monkeypatch.setenv("ACCELERATE_USE_DEEPSPEED", "true")
+    monkeypatch.setenv("WORLD_SIZE", "1")
+    assert not cpu_deepspeed.requested()
+    cpu_deepspeed.check_options(5, 5, 0.5, "sophia")  # DeepSpeed does not run: nothing refused
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    assert cpu_deepspeed.requested()
+    monkeypatch.setattr(cpu_deepspeed, "installed", lambda: True)
+    cpu_deepspeed.check_options(None, None, None, "adamw")
+    for args, name in [((2, None, None, "adamw"), "train.save_every"),
+                       ((None, 3, None, "adamw"), "train.eval_every"),
+                       ((None, None, 0.5, "adamw"), "localize.saliency"),
+                       ((None, None, None, "sophia"), "optimizer=sophia")]:
+        with pytest.raises(ConfigError, match=f"{name} is not supported with DeepSpeed on CPUs"):
+            cpu_deepspeed.check_options(*args)
+    monkeypatch.setenv("ACCELERATE_DEEPSPEED_ZERO_STAGE", "1")
+    with pytest.raises(ConfigError, match="ZeRO stage 1 is not supported on CPUs"):
+        cpu_deepspeed.check_options(None, None, None, "adamw")
+    monkeypatch.setattr(cpu_deepspeed, "installed", lambda: False)
+    with pytest.raises(ConfigError, match="asks for DeepSpeed, which is not installed; on CPUs "
+                                          "install it with `DS_ACCELERATOR=cpu DS_BUILD_OPS=0"):
+        cpu_deepspeed.check_options(None, None, None, "adamw")
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="the check is for machines without CUDA")

@@ -157,15 +157,23 @@ def prepare_reference(accelerator: Any, reference: nn.Module | None) -> nn.Modul
         reference = accelerator.prepare_model(reference)
     elif name.startswith("deepspeed"):
         reference = _deepspeed_reference(accelerator, reference)
-    return reference.eval() if reference is not None else None
+    if reference is not None:
+        reference.eval()  # DeepSpeedEngine.eval() returns None, not the engine
+    return reference
 
 
 def _deepspeed_reference(accelerator: Any, reference: nn.Module) -> nn.Module:
+    return deepspeed_reference(accelerator.state.deepspeed_plugin.deepspeed_config, reference)
+
+
+def deepspeed_reference(ds_config: dict, reference: nn.Module) -> nn.Module:
+    """``reference`` in a DeepSpeed inference engine with the run's ZeRO config ``ds_config``
+    (not changed): stage 3 partitions its weights, other stages keep a replica."""
     import copy
 
     import deepspeed
 
-    config = copy.deepcopy(accelerator.state.deepspeed_plugin.deepspeed_config)
+    config = copy.deepcopy(ds_config)
     config.pop("optimizer", None)
     config.pop("scheduler", None)
     if config.get("zero_optimization", {}).get("stage") != 3:
@@ -175,11 +183,11 @@ def _deepspeed_reference(accelerator: Any, reference: nn.Module) -> nn.Module:
 
 
 def check_requested_engine(lora_merge: bool = False) -> None:
-    """A ConfigError when an accelerate config asks for DeepSpeed on a machine without CUDA
-    (accelerate then runs the processes as plain DDP or as one process, and the run would
-    silently not be what was asked for; FSDP on CPUs is run by ``training/cpu_fsdp.py``), or asks for sharded weights with ``lora.merge``
+    """A ConfigError when an accelerate config asks for DeepSpeed on one process of a machine
+    without CUDA (with 2 or more, ``training/cpu_deepspeed.py`` runs ZeRO itself, as
+    ``training/cpu_fsdp.py`` runs FSDP), or asks for sharded weights with ``lora.merge``
     (merging a sharded adapter is not supported: save the adapter, merge after)."""
-    from obliviate.distributed import cpu_only
+    from obliviate.distributed import cpu_only, launched
     asked = [name for name, var in (("FSDP", "ACCELERATE_USE_FSDP"),
                                     ("DeepSpeed", "ACCELERATE_USE_DEEPSPEED"))
              if os.environ.get(var, "false").lower() == "true"]
@@ -188,11 +196,11 @@ def check_requested_engine(lora_merge: bool = False) -> None:
         raise ConfigError("lora.merge=true is not supported with FSDP or ZeRO-3 (the adapter's "
                           "weights are sharded); set lora.merge=false to save the adapter, "
                           "then merge it on one process.")
-    if "DeepSpeed" in asked and cpu_only():  # FSDP on CPUs: the engine shards itself
+    if "DeepSpeed" in asked and cpu_only() and not launched():  # 2+: cpu_deepspeed.py
         raise ConfigError(
-            "the accelerate config asks for DeepSpeed, which obliviate runs on CUDA GPUs only; on "
-            "CPUs accelerate runs the processes as plain DDP. Launch with "
-            "configs/accelerate/fsdp.yaml or ddp.yaml (or torchrun) on CPUs.")
+            "the accelerate config asks for DeepSpeed on one CPU process, where there is "
+            "nothing to partition over; launch 2 or more processes (--num_processes 2) or run "
+            "without the accelerate config.")
 
 
 def fill_deepspeed_config(accelerator: Any, per_process: int, grad_accum: int,

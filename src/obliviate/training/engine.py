@@ -23,7 +23,7 @@ from obliviate.distributed import cpu_only
 from obliviate.data.types import TokenizedExample
 from obliviate.errors import ConfigError, TrainingError
 from obliviate.methods.base import StepInputs, UnlearningMethod, is_one_shot
-from obliviate.training import batches, cpu_fsdp
+from obliviate.training import batches, cpu_deepspeed, cpu_fsdp
 from obliviate.training import distributed as dist
 from obliviate.training.checkpoint import Checkpointer, resume_loop, save_due
 from obliviate.training.compile import compile_decoder
@@ -86,10 +86,13 @@ class Engine:
         self.steps_per_epoch = 1.0  # set by _total_steps; StepInputs.epoch = step / this
         self.accelerator = Accelerator(cpu=cpu_only(), mixed_precision=self._mixed_precision(),
                                        gradient_accumulation_steps=train.grad_accum)
+        # a launch's ACCELERATE_GRADIENT_ACCUMULATION_STEPS (a DeepSpeed config's, say) would win
+        self.accelerator.gradient_accumulation_steps = train.grad_accum
         self.per_process_batch = dist.per_process_batch(
             train.batch_size, self.accelerator.num_processes, train.grad_accum)
         self.prepared: nn.Module | None = None  # the model as wrapped for DDP / FSDP / DeepSpeed
         self.cpu_fsdp = cpu_fsdp.requested()  # FSDP asked on CPUs: the engine shards itself
+        self.cpu_deepspeed = cpu_deepspeed.requested()  # likewise DeepSpeed ZeRO-2 / ZeRO-3
         self._forget_loader = None  # its sampler knows the current micro-batch's loss weight
 
     def fit(self, model: nn.Module, data: TrainingData, pad_id: int) -> TrainResult:
@@ -144,7 +147,12 @@ class Engine:
         scheduler = get_scheduler(cfg.scheduler, raw, cfg.warmup_steps, total)
         dist.fill_deepspeed_config(self.accelerator, self.per_process_batch, cfg.grad_accum,
                                    cfg.max_grad_norm)
-        if self.cpu_fsdp:  # the optimizer only: accelerate would wrap the model in DDP
+        if self.cpu_deepspeed:  # accelerate cannot run DeepSpeed on CPUs (cpu_deepspeed.py)
+            ds_config = cpu_deepspeed.config(self.per_process_batch, cfg.grad_accum,
+                                             cfg.max_grad_norm, params[0].dtype)
+            model, optimizer = cpu_deepspeed.initialize(model, raw, ds_config)
+            frozen["reference"] = cpu_deepspeed.shard_reference(frozen["reference"], ds_config)
+        elif self.cpu_fsdp:  # the optimizer only: accelerate would wrap the model in DDP
             optimizer = self.accelerator.prepare(raw)
         else:
             model, optimizer = self.accelerator.prepare(model, raw)
@@ -154,7 +162,7 @@ class Engine:
                           params, total, StepHooks(model, raw, mask))
 
     def _loop(self, model, optimizer, scheduler, stream, frozen, params, total, hooks) -> StepLog:
-        acc, cfg = self.accelerator, self.cfg
+        acc = self.accelerator
         log = StepLog(self.log_path if acc.is_main_process else None,
                       self.on_step if acc.is_main_process else None)
         bar = tqdm(total=total, desc=f"unlearning ({self.method.name})", unit="step",
@@ -165,16 +173,13 @@ class Engine:
             micro = send_to_device(next(stream), acc.device)
             weight = dist.loss_weight(self._forget_loader)
             micro_count += 1
-            with acc.accumulate(model), acc.autocast():  # the frozen references too
+            with acc.accumulate(*self._synced(model)), acc.autocast():  # the references too
                 out = self.method.loss(model, StepInputs(
                     forget=micro["forget"], retain=micro.get("retain"), idk=micro.get("idk"),
                     step=step, epoch=step / self.steps_per_epoch, **frozen))
                 self._guard(out.loss, step)
-                acc.backward(out.loss if weight == 1.0 else out.loss * weight)
-                if acc.sync_gradients:
-                    hooks.before_clip()
-                    if cfg.max_grad_norm:
-                        acc.clip_grad_norm_(params, cfg.max_grad_norm)
+                self._backward(model, out.loss if weight == 1.0 else out.loss * weight, hooks,
+                               params)
                 optimizer.step()
                 optimizer.zero_grad(set_to_none=True)
             log.add_micro(*self._logged(out, micro, weight))
@@ -193,6 +198,24 @@ class Engine:
         bar.close()
         log.close()
         return log
+
+    def _synced(self, model) -> tuple:
+        """What ``accumulate`` may wrap in ``no_sync``: DeepSpeed on CPUs (whose ZeRO-2/3
+        engine refuses ``no_sync``) accumulates by itself, as under accelerate's DeepSpeed."""
+        return () if self.cpu_deepspeed else (model,)
+
+    def _backward(self, model, loss: torch.Tensor, hooks: StepHooks, params) -> None:
+        """Backward; at the end of an accumulation, the mask hook and clipping (DeepSpeed on
+        CPUs clips in its own step)."""
+        acc = self.accelerator
+        if self.cpu_deepspeed:
+            cpu_deepspeed.backward(model, loss)
+            return
+        acc.backward(loss)
+        if acc.sync_gradients:
+            hooks.before_clip()
+            if self.cfg.max_grad_norm:
+                acc.clip_grad_norm_(params, self.cfg.max_grad_norm)
 
     def _prepare_data(self, model, data: TrainingData, pad_id: int, generator):
         needs, cfg = self.method.needs, self.cfg
@@ -233,16 +256,25 @@ class Engine:
         process must call this), None when the unwrapped model already holds them."""
         if self.cpu_fsdp and self.prepared is not None:
             return cpu_fsdp.gathered_state_dict(self.prepared)
+        if self.cpu_deepspeed and self.prepared is not None:
+            return cpu_deepspeed.gathered_state_dict(self.prepared)
         return dist.full_state_dict(self.accelerator, self.prepared)
 
     def layout(self) -> dict:
         """The evidence run.json keeps: processes, engine, backend, per-process batch."""
         acc = self.accelerator
-        sharded = self.cpu_fsdp and not is_one_shot(self.method)  # one-shot edits never shard
-        engine = "fsdp" if sharded else dist.engine_name(acc)
-        return {"processes": acc.num_processes, "engine": engine,
+        return {"processes": acc.num_processes, "engine": self._engine_name(),
                 "backend": acc.state.backend, "global_batch": self.cfg.batch_size,
                 "per_process_batch": self.per_process_batch, "grad_accum": self.cfg.grad_accum}
+
+    def _engine_name(self) -> str:
+        if is_one_shot(self.method):  # one-shot edits never shard
+            return dist.engine_name(self.accelerator)
+        if self.cpu_fsdp:
+            return "fsdp"
+        if self.cpu_deepspeed:
+            return f"deepspeed-zero{cpu_deepspeed.zero_stage()}"
+        return dist.engine_name(self.accelerator)
 
     def _total_steps(self, forget, retain) -> int:
         micro = batches.micro_batches_per_epoch(forget, retain)
@@ -291,7 +323,7 @@ class Engine:
                 "Lower train.lr, set train.max_grad_norm, or use fewer steps.")
 
     def _check_weights(self, params: list[nn.Parameter], step: int) -> None:
-        local = [cpu_fsdp.local(p) for p in params]  # FSDP: this process's shard
+        local = [cpu_deepspeed.local(cpu_fsdp.local(p)) for p in params]  # its shard
         ok = torch.tensor([float(all(torch.isfinite(p).all() for p in local))],
                           device=self.accelerator.device)
         if self.accelerator.reduce(ok, reduction="sum").item() < self.accelerator.num_processes:
