@@ -9,11 +9,13 @@ from typing import ClassVar
 import pytest
 import torch
 
-from methods_testkit import forget_batch, tiny_llama
+from methods_testkit import forget_batch, make_batch, tiny_llama
 from obliviate.errors import ConfigError
-from obliviate.methods import LossOutput
+from obliviate.methods import LossOutput, StepInputs
 from obliviate.methods._common import (batch_nll, check_fields, check_flag, check_int,
-                                       forget_parts, logits_of, renamed_part)
+                                       check_number, decoder_layers, forget_parts, logits_of,
+                                       renamed_part, retain_nll, sequence_stats, target_logprobs,
+                                       target_stats)
 
 
 @dataclass
@@ -69,3 +71,83 @@ def test_renamed_part_moves_the_key_to_the_end_and_leaves_the_input_alone():
     assert renamed.loss is loss
     assert list(renamed.parts.items()) == [("a", 1.0), ("c", 3.0), ("alternate_nll", 2.0)]
     assert out.parts == {"a": 1.0, "idk_nll": 2.0, "c": 3.0}
+
+
+def test_check_number_and_check_fields_accept_any_finite_number_without_a_flag():
+    assert check_number("toy", "x", -2) == -2.0 and check_number("toy", "x", 0.0) == 0.0
+    toy = _Toy(a=-3, b=0)
+    check_fields(toy, "a", "b")
+    assert (toy.a, toy.b) == (-3.0, 0.0)
+
+
+def _one_token_batch() -> dict[str, torch.Tensor]:
+    """One row, one target token (13 after the prompt 5 6 7): the batch's mean NLL is that one
+    token's NLL, so a divisor other than the token count shows."""
+    return make_batch([([5, 6, 7], [13])])
+
+
+def test_stats_of_a_one_token_batch_divide_by_one():
+    model, batch = tiny_llama(), _one_token_batch()
+    with torch.no_grad():
+        logits = logits_of(model, batch)
+        by_hand = -torch.log_softmax(logits[0, 2].float(), dim=-1)[13]
+        for logp, n, nll in (target_stats(model, batch), sequence_stats(logits, batch["labels"])):
+            assert n.tolist() == [1]
+            assert math.isclose(logp.item(), -by_hand.item(), rel_tol=1e-5)
+            assert math.isclose(nll.item(), by_hand.item(), rel_tol=1e-5)
+        nll = retain_nll(model, StepInputs(forget=forget_batch(), retain=batch), 1.0)
+        assert math.isclose(nll.item(), by_hand.item(), rel_tol=1e-5)
+
+
+def _left_padded(batch: dict[str, torch.Tensor], pad: int) -> dict[str, torch.Tensor]:
+    """``batch`` with ``pad`` padding positions added on the left of every row."""
+    fill = {"input_ids": 0, "attention_mask": 0, "labels": -100}
+    return {k: torch.cat([torch.full((v.shape[0], pad), fill[k]), v], dim=1)
+            for k, v in batch.items()}
+
+
+def test_forward_helpers_pass_the_attention_mask():
+    """Left padding changes the logits unless the padding is masked out; Llama derives the
+    positions from the mask, so the masked model gives the unpadded numbers exactly."""
+    model, batch = tiny_llama(), _one_token_batch()
+    padded = _left_padded(batch, 3)
+    with torch.no_grad():
+        assert torch.allclose(logits_of(model, padded)[:, 3:], logits_of(model, batch), atol=1e-5)
+        logp, mask = target_logprobs(model, padded)
+        want, want_mask = target_logprobs(model, batch)
+        assert torch.equal(mask[:, 3:], want_mask) and not mask[:, :3].any()
+        assert torch.allclose(logp[:, 3:], want, atol=1e-5)
+        unmasked = model(input_ids=padded["input_ids"]).logits[:, 3:]
+        assert not torch.allclose(unmasked, logits_of(model, batch), atol=1e-3)
+
+
+def _tiny(kind: str) -> torch.nn.Module:
+    """A two-block model of each supported layout, with a different count per layout."""
+    from transformers import (GPT2Config, GPT2LMHeadModel, GPTNeoXConfig, GPTNeoXForCausalLM,
+                              OPTConfig, OPTForCausalLM)
+    if kind == "gpt2":
+        return GPT2LMHeadModel(GPT2Config(vocab_size=64, n_embd=16, n_layer=3, n_head=2))
+    if kind == "neox":
+        return GPTNeoXForCausalLM(GPTNeoXConfig(vocab_size=64, hidden_size=16, num_hidden_layers=4,
+                                                num_attention_heads=2, intermediate_size=32))
+    return OPTForCausalLM(OPTConfig(vocab_size=64, hidden_size=16, num_hidden_layers=5,
+                                    num_attention_heads=2, ffn_dim=32, word_embed_proj_dim=16))
+
+
+@pytest.mark.parametrize("kind, path, depth", [("gpt2", "transformer.h", 3),
+                                               ("neox", "gpt_neox.layers", 4),
+                                               ("opt", "model.decoder.layers", 5)])
+def test_decoder_layers_of_each_supported_layout(kind, path, depth):
+    model = _tiny(kind)
+    layers = decoder_layers(model)
+    assert layers is model.get_submodule(path) and len(layers) == depth
+
+
+def test_decoder_layers_under_a_peft_wrapper_and_the_error():
+    from peft import LoraConfig, get_peft_model
+    model = tiny_llama(layers=3)
+    wrapped = get_peft_model(model, LoraConfig(r=2, target_modules=["q_proj"]))
+    assert decoder_layers(wrapped) is model.model.layers and len(model.model.layers) == 3
+    with pytest.raises(ConfigError, match=r"^cannot find the decoder layers of Linear; supported: "
+                       r"model\.layers, transformer\.h, gpt_neox\.layers, model\.decoder\.layers\.$"):
+        decoder_layers(torch.nn.Linear(2, 2))
