@@ -34,3 +34,19 @@ def test_ga_kl_errors():
     with pytest.raises(ConfigError, match="reference"):
         build_method("ga_kl", {}).loss(tiny_llama(), StepInputs(forget=forget_batch(),
                                                                retain=retain_batch()))
+
+
+def test_ga_kl_logs_its_parts_names_itself_and_refuses_a_negative_weight():
+    model = tiny_llama()
+    out = run_step(build_method("ga_kl", {}), model,
+                   StepInputs(forget=forget_batch(), retain=retain_batch(),
+                              reference=frozen_copy(model)))
+    assert list(out.parts) == ["forget_loss", "retain_kl", "forget_nll"]
+    assert out.parts["forget_nll"] > 0 and out.parts["forget_loss"] == -out.parts["forget_nll"]
+    with pytest.raises(ConfigError, match=r"^ga_kl: retain_weight must be >= 0, got -0\.5\.$"):
+        build_method("ga_kl", {"retain_weight": -0.5})
+    with pytest.raises(ConfigError, match=r"^method 'ga_kl' needs a retain batch every step"):
+        build_method("ga_kl", {}).loss(model, StepInputs(forget=forget_batch()))
+    with pytest.raises(ConfigError, match=r"^method 'ga_kl' needs a frozen reference model"):
+        build_method("ga_kl", {}).loss(model, StepInputs(forget=forget_batch(),
+                                                         retain=retain_batch()))

@@ -23,3 +23,12 @@ def test_graddiff_errors():
         build_method("graddiff", {"retain_weight": -1})
     with pytest.raises(ConfigError, match="retain"):
         build_method("graddiff", {}).loss(tiny_llama(), StepInputs(forget=forget_batch()))
+
+
+def test_graddiff_logs_its_parts_and_names_itself_when_the_retain_batch_is_missing():
+    out = run_step(build_method("graddiff", {}), tiny_llama(),
+                   StepInputs(forget=forget_batch(), retain=retain_batch()))
+    assert list(out.parts) == ["forget_loss", "retain_loss", "forget_nll"]
+    assert out.parts["forget_nll"] > 0 and out.parts["forget_loss"] == -out.parts["forget_nll"]
+    with pytest.raises(ConfigError, match=r"^method 'graddiff' needs a retain batch every step"):
+        build_method("graddiff", {}).loss(tiny_llama(), StepInputs(forget=forget_batch()))

@@ -2,6 +2,7 @@
 import math
 
 import pytest
+import torch
 from methods_testkit import (assert_all_trainable_have_grad, forget_batch, retain_batch, run_step,
                              tiny_llama, with_ref_logp)
 
@@ -34,3 +35,14 @@ def test_npo_errors():
             build_method("npo", bad)
     with pytest.raises(ConfigError, match="ref_logp"):
         build_method("npo", {}).loss(tiny_llama(), StepInputs(forget=forget_batch()))
+
+
+def test_npo_names_itself_and_the_forget_batch_and_keeps_float32_with_double_ref_logp():
+    model = tiny_llama()
+    with pytest.raises(ConfigError, match=r"^method 'npo' needs 'ref_logp' on the forget batch;"):
+        build_method("npo", {}).loss(model, StepInputs(forget=forget_batch()))
+    forget = with_ref_logp(model, forget_batch())
+    forget["ref_logp"] = forget["ref_logp"].double()  # e.g. precomputed in double precision
+    out = build_method("npo", {}).loss(model, StepInputs(forget=forget))
+    assert out.loss.dtype == torch.float32
+    assert math.isclose(out.parts["forget_loss"], 20 * math.log(2), rel_tol=1e-5)

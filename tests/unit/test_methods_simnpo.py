@@ -33,3 +33,9 @@ def test_simnpo_errors():
     for bad in ({"beta": 0}, {"gamma": -1}, {"forget_weight": 0}, {"retain_weight": float("nan")}):
         with pytest.raises(ConfigError):
             build_method("simnpo", bad)
+
+
+def test_simnpo_refuses_a_negative_retain_weight_and_accepts_zero():
+    with pytest.raises(ConfigError, match=r"^simnpo: retain_weight must be >= 0, got -1\.$"):
+        build_method("simnpo", {"retain_weight": -1})
+    assert build_method("simnpo", {"retain_weight": 0}).retain_weight == 0.0
