@@ -37,6 +37,13 @@ def make_batch(rows: list[tuple[list[int], list[int]]]) -> dict[str, torch.Tenso
             "labels": torch.tensor(labels)}
 
 
+def left_padded(batch: dict[str, torch.Tensor], pad: int) -> dict[str, torch.Tensor]:
+    """``batch`` with ``pad`` padding positions added on the left of every row."""
+    fill = {"input_ids": PAD, "attention_mask": 0, "labels": -100}
+    return {k: torch.cat([torch.full((v.shape[0], pad), fill[k]), v], dim=1)
+            for k, v in batch.items()}
+
+
 def forget_batch() -> dict[str, torch.Tensor]:
     return make_batch([([5, 6, 7], [8, 9, 10, 11]), ([12, 13], [14, 15])])
 

@@ -9,7 +9,7 @@ from typing import ClassVar
 import pytest
 import torch
 
-from methods_testkit import forget_batch, make_batch, tiny_llama
+from methods_testkit import forget_batch, left_padded, make_batch, tiny_llama
 from obliviate.errors import ConfigError
 from obliviate.methods import LossOutput, StepInputs
 from obliviate.methods._common import (batch_nll, check_fields, check_flag, check_int,
@@ -99,18 +99,11 @@ def test_stats_of_a_one_token_batch_divide_by_one():
         assert math.isclose(nll.item(), by_hand.item(), rel_tol=1e-5)
 
 
-def _left_padded(batch: dict[str, torch.Tensor], pad: int) -> dict[str, torch.Tensor]:
-    """``batch`` with ``pad`` padding positions added on the left of every row."""
-    fill = {"input_ids": 0, "attention_mask": 0, "labels": -100}
-    return {k: torch.cat([torch.full((v.shape[0], pad), fill[k]), v], dim=1)
-            for k, v in batch.items()}
-
-
 def test_forward_helpers_pass_the_attention_mask():
     """Left padding changes the logits unless the padding is masked out; Llama derives the
     positions from the mask, so the masked model gives the unpadded numbers exactly."""
     model, batch = tiny_llama(), _one_token_batch()
-    padded = _left_padded(batch, 3)
+    padded = left_padded(batch, 3)
     with torch.no_grad():
         assert torch.allclose(logits_of(model, padded)[:, 3:], logits_of(model, batch), atol=1e-5)
         logp, mask = target_logprobs(model, padded)

@@ -121,3 +121,56 @@ def test_rmu_prompt_tokens_are_neither_steered_nor_pinned():
     per_pos = ((h - method.control) ** 2).mean(dim=-1)
     all_tokens = torch.stack([per_pos[b][every[b]].mean() for b in range(2)]).mean()
     assert not math.isclose(out.parts["forget_loss"], all_tokens.item(), rel_tol=1e-4)
+
+
+def test_rmu_layer_zero_and_trainable_layer_zero_are_allowed():
+    assert build_method("rmu", {"layer": 0}).selected_layers() == (0,)
+    assert build_method("rmu", {"layer": 1}).selected_layers() == (0, 1)
+    method = build_method("rmu", {"layer": 2, "trainable_layers": [0, 2]})
+    assert method.selected_layers() == (0, 2)
+    assert method.trainable_parameter_filter("model.layers.0.mlp.down_proj.weight")
+
+
+@pytest.mark.parametrize("layers", [[], [True], [1.5], ["a"], [-1]])
+def test_rmu_trainable_layers_must_be_non_negative_integers(layers):
+    with pytest.raises(ConfigError, match=r"^rmu: trainable_layers must be a non-empty list of "
+                                          rf"integers >= 0, got {layers!r}\.$".replace("[", r"\[")):
+        build_method("rmu", {"trainable_layers": layers})
+
+
+def test_rmu_error_messages_name_the_field_and_the_range():
+    with pytest.raises(ConfigError, match=r"^rmu: layer must be an integer >= 0, got -1\.$"):
+        build_method("rmu", {"layer": -1})
+    with pytest.raises(ConfigError,
+                       match=r"^rmu: trainable_param_pattern must be a non-empty string\.$"):
+        build_method("rmu", {"trainable_param_pattern": ""})
+    model = tiny_llama(layers=4)
+    with pytest.raises(ConfigError, match=r"^rmu: layer 4 is out of range; the model has 4 "
+                                          r"decoder layers \(0\.\.3\)\. Set layer/trainable_layers\.$"):
+        build_method("rmu", {"layer": 4}).setup(model, torch.Generator().manual_seed(0))
+    method = build_method("rmu", {"layer": 2})
+    with pytest.raises(ConfigError, match=r"^rmu: setup\(model, generator\) must run before loss\(\)\.$"):
+        method.loss(model, StepInputs(forget=forget_batch()))
+    method.setup(model, torch.Generator().manual_seed(0))
+    with pytest.raises(ConfigError, match=r"^method 'rmu' needs a retain batch every step"):
+        method.loss(model, StepInputs(forget=forget_batch()))
+    with pytest.raises(ConfigError, match=r"^method 'rmu' needs a frozen reference model"):
+        method.loss(model, StepInputs(forget=forget_batch(), retain=retain_batch()))
+
+
+def test_rmu_masks_left_padding_out_of_the_hidden_states():
+    """With the attention mask passed, left padding leaves both terms as they were."""
+    from methods_testkit import drift, left_padded
+    model = tiny_llama(layers=4)
+    reference = frozen_copy(model)
+    drift(model)
+    method = build_method("rmu", {"layer": 2, "steering_coeff": 2.0, "alpha": 10})
+    method.setup(model, torch.Generator().manual_seed(0))
+    plain = method.loss(model, StepInputs(forget=forget_batch(), retain=retain_batch(),
+                                          reference=reference))
+    padded = method.loss(model, StepInputs(forget=left_padded(forget_batch(), 2),
+                                           retain=left_padded(retain_batch(), 2),
+                                           reference=reference))
+    for key in ("forget_loss", "retain_loss"):
+        assert plain.parts[key] > 0
+        assert math.isclose(padded.parts[key], plain.parts[key], rel_tol=1e-4), key
