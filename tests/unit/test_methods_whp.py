@@ -107,3 +107,81 @@ def test_whp_yaml_dictionary(tmp_path):
     path.write_text("Hogwarts: the Academy\nHarry: Tom\n")
     assert build_method("whp", {"anchor_terms_path": str(path)}).anchors == {
         "Hogwarts": "the Academy", "Harry": "Tom"}
+
+
+def _hard_label_loss(student, base, reinforced, alpha):
+    """Cross-entropy of the student rows towards argmax(v_base - alpha relu(v_reinf - v_base))."""
+    generic = base - alpha * torch.relu(reinforced - base)
+    return torch.nn.functional.cross_entropy(student, generic.argmax(-1))
+
+
+def test_whp_soft_labels_match_hand_computation():
+    model = tiny_llama()
+    reference, reinforced, batch = frozen_copy(model), _reinforced(model), forget_batch()
+    out = build_method("whp", {"soft_labels": True, "alpha": 1.0}).loss(
+        model, StepInputs(forget=batch, reference=reference, reinforced=reinforced))
+    with torch.no_grad():
+        rows = [target_rows(m(input_ids=batch["input_ids"],
+                              attention_mask=batch["attention_mask"]).logits, batch["labels"])[0]
+                for m in (model, reference, reinforced)]
+        q = torch.softmax(rows[1] - torch.relu(rows[2] - rows[1]), dim=-1)
+        want = -(q * torch.log_softmax(rows[0], dim=-1)).sum(-1).mean()
+    assert math.isclose(out.loss.item(), want.item(), rel_tol=1e-5)
+
+
+def test_whp_without_target_positions_gives_a_zero_loss_with_a_graph():
+    model = tiny_llama()
+    batch = make_batch([([5, 6, 7], []), ([12, 13], [])])  # no target token at all
+    out = build_method("whp", {}).loss(model, StepInputs(forget=batch, reference=frozen_copy(model),
+                                                         reinforced=_reinforced(model)))
+    assert out.loss.item() == 0.0 and out.loss.requires_grad
+    assert out.parts["generic_positions"] == 0.0 and out.parts["forget_loss"] == 0.0
+
+
+def test_whp_anchor_alignment_uses_the_first_generic_position(tmp_path):
+    """One-token prompt: the first target token is predicted at generic position 0."""
+    path = tmp_path / "anchors.json"
+    path.write_text(json.dumps({"Hogwarts": "the Academy"}))
+    method = build_method("whp", {"anchor_terms_path": str(path), "alpha": 2.0})
+    model = tiny_llama()
+    reference, reinforced = frozen_copy(model), _reinforced(model)
+    # forget 5 | 8 9 9 10, the term "9 9" translated to 30: generic 5 | 8 30 10
+    forget, generic = make_batch([([5], [8, 9, 9, 10])]), make_batch([([5], [8, 30, 10])])
+    out = method.loss(model, StepInputs(forget=forget, idk=generic, reference=reference,
+                                        reinforced=reinforced))
+    assert out.parts["generic_positions"] == 3.0  # 8, 9 (the term's first token) and 10
+    with torch.no_grad():
+        logit = lambda m, b: m(input_ids=b["input_ids"],  # noqa: E731
+                               attention_mask=b["attention_mask"]).logits[0]
+        kept = [0, 1, 3]  # forget positions predicting 8, 9 and 10
+        want = _hard_label_loss(logit(model, forget)[kept], logit(reference, generic)[[0, 1, 2]],
+                                logit(reinforced, forget)[kept], 2.0)
+    assert math.isclose(out.loss.item(), want.item(), rel_tol=1e-5)
+
+
+def test_whp_error_messages_name_the_field(tmp_path):
+    for args, message in (({"reinforce_steps": 0}, "reinforce_steps must be an integer >= 1, got 0"),
+                          ({"soft_labels": "yes"}, "soft_labels must be true or false, got 'yes'"),
+                          ({"anchor_terms_path": ""}, "anchor_terms_path must be a file path or "
+                                                      "'builtin:hp_anchors', got ''"),
+                          ({"anchor_terms_path": 5}, "anchor_terms_path must be a file path or "
+                                                     "'builtin:hp_anchors', got 5")):
+        with pytest.raises(ConfigError, match=rf"^whp: {message}\.$"):
+            build_method("whp", args)
+    assert build_method("whp", {"reinforce_steps": 1}).reinforce_steps == 1
+    model = tiny_llama()
+    with pytest.raises(ConfigError, match=r"^method 'whp' needs a frozen reference model"):
+        build_method("whp", {}).loss(model, StepInputs(forget=forget_batch()))
+    with pytest.raises(ConfigError, match=r"^whp needs the reinforced model \(StepInputs\.reinforced, "
+                       r"needs\.reinforced_model\): the engine fine-tunes a frozen copy on the "
+                       r"forget data for reinforce_steps steps first\.$"):
+        build_method("whp", {}).loss(model, StepInputs(forget=forget_batch(),
+                                                       reference=frozen_copy(model)))
+    path = tmp_path / "anchors.json"
+    path.write_text(json.dumps({"Hogwarts": "the Academy"}))
+    with pytest.raises(ConfigError, match=r"^whp: anchor_terms_path is set but no translated "
+                       r"forget batch arrived \(StepInputs\.idk\); build the data with "
+                       r"pipeline\.training_data\(\.\.\., method=method\)\.$"):
+        build_method("whp", {"anchor_terms_path": str(path)}).loss(
+            model, StepInputs(forget=forget_batch(), reference=frozen_copy(model),
+                              reinforced=_reinforced(model)))
