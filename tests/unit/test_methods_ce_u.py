@@ -80,3 +80,9 @@ def test_ce_u_default_leaves_out_the_first_answer_token():
     for bad in (-1, 1.5, True):
         with pytest.raises(ConfigError):
             build_method("ce_u", {"ignore_first_n_answer_tokens": bad})
+
+
+def test_ce_u_names_the_bad_field():
+    with pytest.raises(ConfigError, match=r"^ce_u: ignore_first_n_answer_tokens must be an integer "
+                                          r">= 0, got -1\.$"):
+        build_method("ce_u", {"ignore_first_n_answer_tokens": -1})

@@ -61,3 +61,31 @@ def test_dpo_idk_errors():
         build_method("dpo_idk", {}).loss(model, StepInputs(forget=forget_batch(), idk=idk_batch()))
     with pytest.raises(ConfigError, match="idk"):
         build_method("dpo_idk", {}).loss(model, StepInputs(forget=with_ref_logp(model, forget_batch())))
+
+
+def test_dpo_idk_checks_name_the_method_the_batch_and_the_rows():
+    with pytest.raises(ConfigError, match=r"^dpo_idk: retain_weight must be >= 0, got -1\.$"):
+        build_method("dpo_idk", {"retain_weight": -1})
+    assert build_method("dpo_idk", {"retain_weight": 0}).retain_weight == 0.0
+    model, method = tiny_llama(), build_method("dpo_idk", {})
+    with pytest.raises(ConfigError, match=r"^method 'dpo_idk' needs a idk batch every step"):
+        method.loss(model, StepInputs(forget=with_ref_logp(model, forget_batch())))
+    with pytest.raises(ConfigError, match=r"^method 'dpo_idk' needs 'ref_logp' on the forget batch"):
+        method.loss(model, StepInputs(forget=forget_batch(), idk=with_ref_logp(model, idk_batch())))
+    with pytest.raises(ConfigError, match=r"^method 'dpo_idk' needs 'ref_logp' on the idk batch"):
+        method.loss(model, StepInputs(forget=with_ref_logp(model, forget_batch()), idk=idk_batch()))
+    one_row = {k: v[:1] for k, v in with_ref_logp(model, idk_batch()).items()}
+    with pytest.raises(ConfigError, match=r"^dpo_idk: the idk batch \(1 rows\) must be aligned row "
+                                          r"for row with the forget batch \(2 rows\)\.$"):
+        method.loss(model, StepInputs(forget=with_ref_logp(model, forget_batch()), idk=one_row))
+
+
+def test_dpo_idk_logs_its_parts_and_keeps_float32_with_double_reference_logprobs():
+    model = tiny_llama()
+    inputs = _inputs(model)
+    for batch in (inputs.forget, inputs.idk):
+        batch["ref_logp"] = batch["ref_logp"].double()
+    out = build_method("dpo_idk", {}).loss(model, inputs)
+    assert out.loss.dtype == torch.float32
+    assert list(out.parts) == ["forget_loss", "idk_nll", "forget_nll"]
+    assert math.isclose(out.parts["idk_nll"], mean_nll(model, idk_batch()).item(), rel_tol=1e-5)

@@ -23,3 +23,8 @@ def test_idk_errors():
         build_method("idk", {"retain_weight": -2})
     with pytest.raises(ConfigError, match="idk"):
         build_method("idk", {}).loss(tiny_llama(), StepInputs(forget=forget_batch()))
+
+
+def test_idk_names_itself_when_the_refusals_are_missing():
+    with pytest.raises(ConfigError, match=r"^method 'idk' needs a idk batch every step"):
+        build_method("idk", {}).loss(tiny_llama(), StepInputs(forget=forget_batch()))

@@ -67,3 +67,21 @@ def test_pipeline_builds_random_answers_for_llmu():
 def _config():
     from types import SimpleNamespace
     return SimpleNamespace(train=SimpleNamespace(seed=0), data=SimpleNamespace(refusals=None))
+
+
+def test_llmu_logs_its_parts_and_names_what_is_missing():
+    model = tiny_llama()
+    out = run_step(build_method("llmu", {}), model, _inputs(model))
+    assert list(out.parts) == ["forget_loss", "forget_nll", "random_loss", "retain_kl"]
+    assert out.parts["forget_nll"] > 0 and out.parts["forget_loss"] == -out.parts["forget_nll"]
+    method = build_method("llmu", {})
+    with pytest.raises(ConfigError, match=r"^method 'llmu' needs a retain batch every step"):
+        method.loss(model, StepInputs(forget=forget_batch()))
+    with pytest.raises(ConfigError, match=r"^llmu needs the forget questions paired with random "
+                       r"retain answers \(StepInputs\.idk, built by pipeline\.training_data for "
+                       r"methods that declare needs\.random_answers\); use QA forget data and a "
+                       r"retain set\.$"):
+        method.loss(model, StepInputs(forget=forget_batch(), retain=retain_batch()))
+    with pytest.raises(ConfigError, match=r"^method 'llmu' needs a frozen reference model"):
+        method.loss(model, StepInputs(forget=forget_batch(), retain=retain_batch(),
+                                      idk=idk_batch()))

@@ -83,3 +83,18 @@ def test_pdu_short_run_flattens_the_forget_logits():
         out.loss.backward()
         opt.step()
     assert method.loss(model, inputs).parts["forget_loss"] < 0.5 * start
+
+
+def test_pdu_logs_its_parts_and_names_what_is_missing():
+    model = tiny_llama()
+    out = run_step(build_method("pdu", {}), model,
+                   StepInputs(forget=forget_batch(), retain=retain_batch()))
+    assert list(out.parts)[:4] == ["forget_loss", "retain_loss", "dual", "forget_nll"]
+    assert math.isclose(out.parts["retain_loss"], mean_nll(model, retain_batch()).item(),
+                        rel_tol=1e-5)
+    method = build_method("pdu", {})
+    with pytest.raises(ConfigError, match=r"^pdu: setup\(model, generator\) must run before loss\(\)\.$"):
+        method.loss(model, StepInputs(forget=forget_batch(), retain=retain_batch()))
+    method.setup(model, torch.Generator())
+    with pytest.raises(ConfigError, match=r"^method 'pdu' needs a retain batch every step"):
+        method.loss(model, StepInputs(forget=forget_batch()))

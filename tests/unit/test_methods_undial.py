@@ -41,3 +41,8 @@ def test_undial_retain_and_errors():
     with pytest.raises(ConfigError, match="reference"):
         build_method("undial", {}).loss(model, StepInputs(forget=forget_batch()))
     assert torch.isfinite(out.loss)
+
+
+def test_undial_names_itself_when_the_reference_is_missing():
+    with pytest.raises(ConfigError, match=r"^method 'undial' needs a frozen reference model"):
+        build_method("undial", {}).loss(tiny_llama(), StepInputs(forget=forget_batch()))
