@@ -89,9 +89,9 @@ def generic_sources(original: list[int], translated: list[int]) -> list[int]:
         if tag == "equal":
             for k in range(i2 - i1):
                 sources[i1 + k] = j1 + k - 1
-        elif tag in ("replace", "delete") and i2 > i1 and j1 < len(translated):
-            sources[i1] = j1 - 1
-    return [s if s >= 0 else -1 for s in sources]
+        elif tag in ("replace", "delete") and j1 < len(translated):
+            sources[i1] = j1 - 1  # replace and delete blocks are never empty (i1 < i2)
+    return sources
 
 
 def source_index(forget: Batch, generic: Batch) -> torch.Tensor:
