@@ -59,31 +59,38 @@ def test_lora_needs_a_fresh_adapter():
 
 
 def _nll_of_dense(model):
-    """A stand-in retain NLL: 1 + |w - 1| for the dense weight w (1 before the edit)."""
-    return 1.0 + abs(model.dense.item() - 1.0)
+    """A stand-in retain NLL: 2 + |w - 1| for the dense weight w (1 before the edit, so 2)."""
+    return 2.0 + abs(model.dense.item() - 1.0)
+
+
+def _fresh():
+    """theta = 1, theta_ft = 2 for the dense weight (tau = 1); LoRA factors all 0."""
+    return _Toy([1.0], [0.0], [0.0], [0.0], [0.0]), _Toy([2.0], [0.0], [0.0], [0.0], [0.0])
 
 
 def test_search_takes_the_largest_scale_within_the_tolerance():
-    # w(lambda) = 1 - lambda (2 - 1); NLL 1.25, 1.5, 2, 3, 5 on the grid 0.25 .. 4; limit 1.6
-    model, tuned = _Toy([1.0], [0.0], [0.0], [0.0], [0.0]), _Toy([2.0], [0.0], [0.0], [0.0], [0.0])
-    method = build_method("task_vector", {"search": True, "retain_tolerance": 1.6})
+    # w(lambda) = 1 - lambda; NLL 2.25, 2.5, 3, 4, 6 on the grid 0.25 .. 4; limit 1.3 x 2 = 2.6
+    model, tuned = _fresh()
+    method = build_method("task_vector", {"search": True, "retain_tolerance": 1.3})
     info = _apply(method, model, tuned, _nll_of_dense)
-    assert info == {"scale": 0.5, "retain_nll_before": 1.0, "retain_nll_after": 1.5,
-                    "within_tolerance": 1.0, "retain_nll_at_0.25": 1.25, "retain_nll_at_0.5": 1.5,
-                    "retain_nll_at_1": 2.0, "retain_nll_at_2": 3.0, "retain_nll_at_4": 5.0}
+    assert info == {"scale": 0.5, "retain_nll_before": 2.0, "retain_nll_after": 2.5,
+                    "within_tolerance": 1.0, "retain_nll_at_0.25": 2.25, "retain_nll_at_0.5": 2.5,
+                    "retain_nll_at_1": 3.0, "retain_nll_at_2": 4.0, "retain_nll_at_4": 6.0}
     assert model.dense.item() == 0.5
+    # the limit itself is within the tolerance: 1.25 x 2 = 2.5 keeps lambda = 0.5
+    model, tuned = _fresh()
+    method = build_method("task_vector", {"search": True, "retain_tolerance": 1.25})
+    assert _apply(method, model, tuned, _nll_of_dense)["scale"] == 0.5
 
 
 def test_search_falls_back_to_the_smallest_scale_when_none_is_within_the_tolerance():
-    model, tuned = _Toy([1.0], [0.0], [0.0], [0.0], [0.0]), _Toy([2.0], [0.0], [0.0], [0.0], [0.0])
+    model, tuned = _fresh()
     method = build_method("task_vector", {"search": True, "grid": [3.0, 0.5, 1.0],
-                                          "retain_tolerance": 1.2})
+                                          "retain_tolerance": 1.05})
     assert method.grid == (0.5, 1.0, 3.0)
-    info = _apply(method, model, tuned, _nll_of_dense)
-    assert (info["scale"], info["within_tolerance"], info["retain_nll_after"]) == (0.5, 0.0, 1.5)
+    info = _apply(method, model, tuned, _nll_of_dense)  # limit 2.1; NLL 2.5, 3, 4
+    assert (info["scale"], info["within_tolerance"], info["retain_nll_after"]) == (0.5, 0.0, 2.5)
     assert model.dense.item() == 0.5
-    assert _apply(build_method("task_vector", {"search": True, "retain_tolerance": 1.5}),
-                  _Toy([1.0], [0.0], [0.0], [0.0], [0.0]), tuned, _nll_of_dense)["scale"] == 0.5
     with pytest.raises(ConfigError, match=r"^task_vector: search=true needs a retain set"):
         _apply(method, model, tuned)
     with pytest.raises(ConfigError, match=r"^task_vector needs the reinforced"):

@@ -45,7 +45,7 @@ def target_logprobs(model: nn.Module, batch: Batch) -> tuple[torch.Tensor, torch
                      attention_mask=batch["attention_mask"]).float()
     mask = labels[:, 1:] != IGNORE_INDEX
     picked = rows.gather(-1, labels[:, 1:][mask].unsqueeze(-1)).squeeze(-1)
-    logp = torch.zeros(mask.shape, dtype=rows.dtype, device=rows.device)
+    logp = rows.new_zeros(mask.shape)
     return logp.masked_scatter(mask, picked - torch.logsumexp(rows, dim=-1)), mask
 
 

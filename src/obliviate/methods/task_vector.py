@@ -107,12 +107,11 @@ class TaskVector:
     @staticmethod
     def _set(params: dict[str, nn.Parameter], original: dict[str, torch.Tensor],
              tuned: dict[str, nn.Parameter], lam: float) -> None:
-        """theta - lam * (theta_ft - theta); for LoRA: A <- A_ft, B <- -lam * B_ft."""
+        """theta - lam * (theta_ft - theta); for LoRA: A <- A_ft, B <- -lam * B_ft (the same
+        formula, since ``apply`` only accepts a fresh adapter, B = 0)."""
         for name, p in params.items():
-            kind, ft = _kind(name), tuned[name].detach().to(p)
-            if kind == "A":
+            ft = tuned[name].detach().to(p)
+            if _kind(name) == "A":
                 p.copy_(ft)
-            elif kind == "B":
-                p.copy_(-lam * ft)
             else:
                 p.copy_(original[name] - lam * (ft - original[name]))
