@@ -17,6 +17,8 @@ def test_generic_sources_edge_blocks():
     assert generic_sources([1, 2], [1, 2, 3]) == [-1, 0]
     # a term replaced at the very start: its first token keeps -1 (nothing predicts it)
     assert generic_sources([9, 2], [7, 2]) == [-1, 0]
+    # a term translated to nothing: its first token is predicted where the next one now is
+    assert generic_sources([1, 9, 3], [1, 3]) == [-1, 0, 0]
 
 
 def test_generic_sources_align_long_sequences_with_frequent_tokens():
@@ -31,7 +33,7 @@ def test_generic_sources_align_long_sequences_with_frequent_tokens():
 def test_translate_longest_term_first_and_nothing_without_anchors():
     anchors = {"Harry": "Tom", "Harry Potter": "Jon Smith", "Potter": "Smith"}
     assert translate("Harry Potter met Harry. Potter!", anchors) == "Jon Smith met Tom. Smith!"
-    assert translate("Harry", {}) == "Harry" and translate("", anchors) == ""
+    assert translate("Harry, hi!", {}) == "Harry, hi!" and translate("", anchors) == ""
     rows = translate_examples([Example("Harry?", "Potter.", {"id": 3})], anchors)
     assert rows == [Example("Tom?", "Smith.", {"id": 3, "anchored": True})]
 

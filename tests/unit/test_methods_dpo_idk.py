@@ -68,7 +68,7 @@ def test_dpo_idk_checks_name_the_method_the_batch_and_the_rows():
         build_method("dpo_idk", {"retain_weight": -1})
     assert build_method("dpo_idk", {"retain_weight": 0}).retain_weight == 0.0
     model, method = tiny_llama(), build_method("dpo_idk", {})
-    with pytest.raises(ConfigError, match=r"^method 'dpo_idk' needs a idk batch every step"):
+    with pytest.raises(ConfigError, match=r"^method 'dpo_idk' needs an? idk batch every step"):
         method.loss(model, StepInputs(forget=with_ref_logp(model, forget_batch())))
     with pytest.raises(ConfigError, match=r"^method 'dpo_idk' needs 'ref_logp' on the forget batch"):
         method.loss(model, StepInputs(forget=forget_batch(), idk=with_ref_logp(model, idk_batch())))

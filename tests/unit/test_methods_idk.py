@@ -26,5 +26,5 @@ def test_idk_errors():
 
 
 def test_idk_names_itself_when_the_refusals_are_missing():
-    with pytest.raises(ConfigError, match=r"^method 'idk' needs a idk batch every step"):
+    with pytest.raises(ConfigError, match=r"^method 'idk' needs an? idk batch every step"):
         build_method("idk", {}).loss(tiny_llama(), StepInputs(forget=forget_batch()))
