@@ -75,6 +75,11 @@ def _train_args(model_dir: Path, data: dict, out: Path, method: str) -> list[str
             "train.lr=1e-3", "train.warmup_steps=0", f"output_dir={out}", *extra[method]]
 
 
+def _with_output(args: list[str], out: Path) -> list[str]:
+    """``args`` writing into ``out`` (the one-process twin of a launched run)."""
+    return [f"output_dir={out}" if a.startswith("output_dir=") else a for a in args]
+
+
 def _steps(out: Path) -> list[dict]:
     return [json.loads(line) for line in (out / "steps.jsonl").read_text().splitlines()]
 
@@ -196,8 +201,7 @@ def test_fsdp_two_processes_train_like_one(method, model_dir, even_data, tmp_pat
     evaluation reloads it. Same step log, weights and metrics as one process."""
     args = [*_train_args(model_dir, even_data, tmp_path / "two", method), "dtype=float32",
             'train.mixed_precision="no"']  # quoted: YAML reads a bare no as false
-    one = [a if not a.startswith("output_dir=") else f"output_dir={tmp_path / 'one'}"
-           for a in args]
+    one = _with_output(args, tmp_path / "one")
     assert main(one) == 0
     capsys.readouterr()
     script = tmp_path / "spy.py"
@@ -264,8 +268,7 @@ def test_deepspeed_two_processes_train_like_one(stage, method, model_dir, even_d
     accum = 2 if method == "rmu" else 1
     args = [*_train_args(model_dir, even_data, tmp_path / "two", method), "dtype=float32",
             'train.mixed_precision="no"', f"train.grad_accum={accum}"]
-    one = [a if not a.startswith("output_dir=") else f"output_dir={tmp_path / 'one'}"
-           for a in args]
+    one = _with_output(args, tmp_path / "one")
     assert main(one) == 0
     capsys.readouterr()
     script = tmp_path / "spy.py"
@@ -333,8 +336,7 @@ def test_lora_two_processes_train_like_one(config, model_dir, even_data, tmp_pat
     args = [*_train_args(model_dir, even_data, tmp_path / "two", "ga_kl"), "dtype=float32",
             'train.mixed_precision="no"', "lora.enabled=true", "lora.dropout=0", "lora.r=4",
             "train.lr=1e-2"]
-    one = [a if not a.startswith("output_dir=") else f"output_dir={tmp_path / 'one'}"
-           for a in args]
+    one = _with_output(args, tmp_path / "one")
     assert main(one) == 0
     capsys.readouterr()
     proc = _launch(args, tmp_path, accelerate=True, config=DDP_CONFIG.with_name(f"{config}.yaml"))
