@@ -80,6 +80,22 @@ def _with_output(args: list[str], out: Path) -> list[str]:
     return [f"output_dir={out}" if a.startswith("output_dir=") else a for a in args]
 
 
+def _one_then_two(args: list[str], tmp_path: Path, capsys, config: str,
+                  spy: str | None = None) -> subprocess.CompletedProcess:
+    """Run ``args`` in one process into ``tmp_path/one``, then launch them on 2 processes with
+    the shipped accelerate ``config`` (through the ``spy`` script when given); the launch
+    must succeed."""
+    assert main(_with_output(args, tmp_path / "one")) == 0
+    capsys.readouterr()
+    script = None
+    if spy is not None:
+        script = tmp_path / "spy.py"
+        script.write_text(spy)
+    proc = _launch(args, tmp_path, script, accelerate=True, config=DDP_CONFIG.with_name(config))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc
+
+
 def _steps(out: Path) -> list[dict]:
     return [json.loads(line) for line in (out / "steps.jsonl").read_text().splitlines()]
 
@@ -201,14 +217,7 @@ def test_fsdp_two_processes_train_like_one(method, model_dir, even_data, tmp_pat
     evaluation reloads it. Same step log, weights and metrics as one process."""
     args = [*_train_args(model_dir, even_data, tmp_path / "two", method), "dtype=float32",
             'train.mixed_precision="no"']  # quoted: YAML reads a bare no as false
-    one = _with_output(args, tmp_path / "one")
-    assert main(one) == 0
-    capsys.readouterr()
-    script = tmp_path / "spy.py"
-    script.write_text(SPY)
-    proc = _launch(args, tmp_path, script, accelerate=True,
-                   config=DDP_CONFIG.with_name("fsdp.yaml"))
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    proc = _one_then_two(args, tmp_path, capsys, "fsdp.yaml", SPY)
     _assert_trained_like_one(proc, tmp_path / "one", tmp_path / "two", model_dir, method,
                              "fsdp")
     if torch.cuda.is_available():
@@ -268,14 +277,7 @@ def test_deepspeed_two_processes_train_like_one(stage, method, model_dir, even_d
     accum = 2 if method == "rmu" else 1
     args = [*_train_args(model_dir, even_data, tmp_path / "two", method), "dtype=float32",
             'train.mixed_precision="no"', f"train.grad_accum={accum}"]
-    one = _with_output(args, tmp_path / "one")
-    assert main(one) == 0
-    capsys.readouterr()
-    script = tmp_path / "spy.py"
-    script.write_text(DS_SPY)
-    proc = _launch(args, tmp_path, script, accelerate=True,
-                   config=DDP_CONFIG.with_name(f"deepspeed_zero{stage}.yaml"))
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    proc = _one_then_two(args, tmp_path, capsys, f"deepspeed_zero{stage}.yaml", DS_SPY)
     _assert_trained_like_one(proc, tmp_path / "one", tmp_path / "two", model_dir, method,
                              f"deepspeed-zero{stage}", accum)
     shards = [json.loads((tmp_path / f"shards{r}.json").read_text()) for r in (0, 1)]
@@ -336,11 +338,7 @@ def test_lora_two_processes_train_like_one(config, model_dir, even_data, tmp_pat
     args = [*_train_args(model_dir, even_data, tmp_path / "two", "ga_kl"), "dtype=float32",
             'train.mixed_precision="no"', "lora.enabled=true", "lora.dropout=0", "lora.r=4",
             "train.lr=1e-2"]
-    one = _with_output(args, tmp_path / "one")
-    assert main(one) == 0
-    capsys.readouterr()
-    proc = _launch(args, tmp_path, accelerate=True, config=DDP_CONFIG.with_name(f"{config}.yaml"))
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    proc = _one_then_two(args, tmp_path, capsys, f"{config}.yaml")
     one, two = tmp_path / "one", tmp_path / "two"
     assert proc.stdout.count("written to") == 1, "only the main process reports"
     assert {p.name for p in two.iterdir()} == {p.name for p in one.iterdir()}
